@@ -1,0 +1,67 @@
+"""The ALL information line: a Flask app answering Twilio's voice and SMS webhooks."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from . import config as line_config
+from .content import load_catalogue
+from .db import db
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory. ``LINE_DEV_MODE=1`` (set by `make run`) makes a local token."""
+    instance_path = os.environ.get("LINE_INSTANCE_PATH") or str(line_config.PROJECT_ROOT / "instance")
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.from_object(line_config.Config)
+    dev_mode = os.environ.get("LINE_DEV_MODE") == "1"
+    app.config.update(line_config.from_environment(Path(app.instance_path), dev_mode))
+    if test_config:
+        app.config.update(test_config)
+    if app.config["DEV_MODE"] and not app.config["TWILIO_AUTH_TOKEN"]:
+        app.config["TWILIO_AUTH_TOKEN"] = line_config.development_token(Path(app.instance_path))
+    line_config.check(app.config)
+    _configure_logging(app)
+
+    catalogue = load_catalogue(app.config["PROMPTS_DIR"])
+    app.extensions["line.catalogue"] = catalogue
+    app.extensions["line.hints"] = ", ".join(sorted(
+        {*catalogue.node_keywords(), *(w for words in catalogue.voice_commands.values() for w in words)}))
+    db.init_app(app)
+
+    from .audio_clips import init_clips
+    init_clips(app, catalogue)
+
+    from . import health, sms, voice
+    app.register_blueprint(voice.bp)
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(health.bp)
+
+    from .cli import register_commands
+    register_commands(app)
+
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def print_dev_banner(app: Flask, port: int) -> None:
+    base = app.config["PUBLIC_BASE_URL"] or f"http://127.0.0.1:{port}"
+    click.echo(
+        "\nThe ALL information line (development mode)\n"
+        f"  Twilio auth token (local, kept in {app.instance_path}): {app.config['TWILIO_AUTH_TOKEN']}\n"
+        f"  Voice webhook: {base}/voice\n"
+        f"  SMS webhook:   {base}/sms\n"
+        f"  Health:        {base}/healthz\n"
+        f"  Database:      {app.config['DATABASE_URL']}\n",
+        err=True,
+    )

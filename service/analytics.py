@@ -1,0 +1,49 @@
+"""Anonymous usage events. A caller is a salted hash, never a number.
+
+Recording must never cost a caller their answer: a database fault is logged
+and the call carries on.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from .db import db
+from .models import UsageEvent
+
+log = logging.getLogger(__name__)
+
+
+def salt() -> bytes:
+    configured = current_app.config.get("ANALYTICS_SALT")
+    if configured:
+        return configured.encode()
+    # No salt configured: derive a stable one from the token, so hashes are still keyed.
+    token = current_app.config["TWILIO_AUTH_TOKEN"].encode()
+    return hmac.new(token, b"all-line analytics salt", hashlib.sha256).digest()
+
+
+def pseudonym(value: str) -> str:
+    """A salted hash of a phone number or call id: stable, not reversible without the salt."""
+    return hmac.new(salt(), value.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def record(channel: str, who: str, session_id: str, event: str, node: str | None = None,
+           detail: str | None = None) -> None:
+    try:
+        with db.session() as session:
+            session.add(UsageEvent(channel=channel, caller_hash=pseudonym(who or "unknown"),
+                                   session_hash=pseudonym(session_id or "unknown"), event=event,
+                                   node=node, detail=(detail or None) and detail[:32]))
+    except SQLAlchemyError:
+        log.exception("usage event %s/%s not recorded (database)", channel, event)
+
+
+def masked(number: str) -> str:
+    """For logs: enough to tell numbers apart in a conversation, never the whole number."""
+    number = (number or "").strip()
+    return f"...{number[-3:]}" if len(number) > 3 else "..."

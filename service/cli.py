@@ -1,0 +1,37 @@
+"""Operator commands: `flask --app service db upgrade`, `... serve` (development)."""
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from .db import db
+
+db_cli = AppGroup("db", help="The database schema.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version (the Procfile's release step)."""
+    db.upgrade()
+    click.echo("database schema is up to date")
+
+
+@click.command("serve")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="$PORT or 5000")
+@with_appcontext
+def serve(port: int) -> None:
+    """Run the line locally: schema up to date, token and webhook URLs printed, then serve."""
+    from . import print_dev_banner
+
+    app = current_app._get_current_object()
+    db.upgrade()
+    print_dev_banner(app, port)
+    app.run(host="127.0.0.1", port=port, use_reloader=False)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(serve)

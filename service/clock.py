@@ -1,0 +1,29 @@
+"""The one clock of the application. Tests move time with ``set_clock``; nothing
+asks the database server for ``now()``."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+UTC = dt.timezone.utc
+
+
+def _system_now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+_source: Callable[[], dt.datetime] = _system_now
+
+
+def now() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    value = _source()
+    if value.tzinfo is None:
+        raise ValueError("the clock must return an aware datetime")
+    return value.astimezone(UTC)
+
+
+def set_clock(source: Callable[[], dt.datetime] | None) -> None:
+    """Replace the clock (tests); None restores the system clock."""
+    global _source
+    _source = source or _system_now

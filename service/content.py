@@ -1,0 +1,649 @@
+"""Load the words of the line from ``prompts/`` and check them.
+
+Everything the line speaks or texts lives in YAML files under ``prompts/``.
+They are loaded once at start-up and checked: a broken file stops the app with
+the file, the line and the problem, never a failure on a call at 3am.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+import yaml
+
+from . import gsm
+
+RESERVED_KEYS = frozenset("*#0789")
+MAX_MENU_OPTIONS = 5
+MAIN_MENU = "main"
+
+# Ids the code asks for by name. Voice prompts are spoken (and get clips);
+# ids starting "sms_" are only ever texted.
+VOICE_PROMPTS = (
+    "welcome", "keys", "after_topic", "no_input", "wrong_key", "not_understood",
+    "many_wrong", "help_numbers", "goodbye", "no_input_goodbye", "error",
+    "slow_on", "slow_off", "transfer", "transfer_failed", "text_sent",
+    "text_already_sent", "text_not_possible", "text_failed", "text_nothing", "text_opted_out",
+)
+SMS_PROMPTS = (
+    "sms_greeting", "sms_topic_footer", "sms_help", "sms_not_understood",
+    "sms_stop", "sms_start", "sms_error",
+)
+VOICE_COMMANDS = ("repeat", "main_menu", "person", "slower", "text_me", "goodbye")
+SMS_COMMANDS = ("menu", "help", "stop", "start", "join", "yes")
+SERIES_PROMPTS = ("confirm", "joined", "already", "not_pending")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A run of three or more digits, optionally in groups, as a help number is written.
+NUMBER_PATTERN = re.compile(r"(?<![\d.])\d{3,}(?: \d{2,})*(?!\d|\.\d)")
+
+
+class ContentError(ValueError):
+    """One or more prompt files are broken; the message names each file and line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("The prompt files have problems:\n  " + "\n  ".join(problems))
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    text: str
+    say: str
+
+    @property
+    def is_voice(self) -> bool:
+        return not self.id.startswith("sms_")
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    keywords: tuple[str, ...]
+    voice: Prompt
+    sms: str
+
+
+@dataclass(frozen=True)
+class Menu:
+    id: str
+    voice: str
+    sms: str
+    keywords: tuple[str, ...]
+    options: tuple[tuple[str, str], ...]
+
+    def target(self, key: str) -> str | None:
+        return dict(self.options).get(key)
+
+
+@dataclass(frozen=True)
+class SupportLine:
+    name: str
+    dial: str
+    timezone: str
+    hours: dict[str, tuple[dt.time, dt.time]]
+    closed: Prompt
+
+
+@dataclass(frozen=True)
+class HelpNumber:
+    name: str
+    number: str
+
+
+@dataclass(frozen=True)
+class SeriesText:
+    id: str
+    sms: str
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    last_reviewed: dt.date
+    next_review: dt.date
+
+
+@dataclass
+class Catalogue:
+    prompts: dict[str, Prompt]
+    topics: dict[str, Topic]
+    menus: dict[str, Menu]
+    voice_commands: dict[str, tuple[str, ...]]
+    sms_commands: dict[str, tuple[str, ...]]
+    support_line: SupportLine
+    help_numbers: tuple[HelpNumber, ...]
+    series: tuple[SeriesText, ...]
+    series_prompts: dict[str, str]
+    source: Source
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def prompt(self, prompt_id: str) -> Prompt:
+        if prompt_id.startswith("topic."):
+            return self.topics[prompt_id.removeprefix("topic.")].voice
+        if prompt_id == "support_closed":
+            return self.support_line.closed
+        return self.prompts[prompt_id]
+
+    def voice_prompts(self) -> dict[str, Prompt]:
+        found = {p.id: p for p in self.prompts.values() if p.is_voice}
+        found.update({t.voice.id: t.voice for t in self.topics.values()})
+        found["support_closed"] = self.support_line.closed
+        return found
+
+    def spoken_texts(self) -> dict[str, str]:
+        """Every voice prompt id and the exact words to speak (what the audio build reads)."""
+        return {pid: p.say for pid, p in sorted(self.voice_prompts().items())}
+
+    def sms_texts(self) -> dict[str, str]:
+        """Every text the line may send, with the id a content check reports it under."""
+        found = {pid: p.text for pid, p in self.prompts.items() if not p.is_voice}
+        for menu in self.menus.values():
+            found[f"menu.{menu.id}.sms"] = self.prompts[menu.sms].text
+        for topic in self.topics.values():
+            found[f"topic.{topic.id}.sms"] = topic.sms + self.prompts["sms_topic_footer"].text
+            found[f"sms_not_understood+{menu.id}"] = (
+                self.prompts["sms_not_understood"].text + "\n" + self.prompts[menu.sms].text)
+        for text in self.series:
+            found[f"series.{text.id}"] = text.sms
+        for key, value in self.series_prompts.items():
+            found[f"series.{key}"] = value
+        found["sms_greeting+menu"] = self.greeting_with_menu()
+        return found
+
+    def greeting_with_menu(self) -> str:
+        return self.prompts["sms_greeting"].text + "\n" + self.prompts[self.menus[MAIN_MENU].sms].text
+
+    def node_keywords(self) -> dict[str, str]:
+        """Keyword -> topic or menu id, for speech and texts."""
+        found = {}
+        for node in (*self.topics.values(), *self.menus.values()):
+            for word in node.keywords:
+                found[word] = node.id
+        return found
+
+
+# -- YAML with line numbers -------------------------------------------------
+
+class _Mapping(dict):
+    """A dict that remembers the line of each key, for error messages."""
+
+    line: int = 0
+    key_lines: dict
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
+    loader.flatten_mapping(node)
+    mapping = _Mapping()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int)):
+            raise yaml.MarkedYAMLError(problem=f"a key must be text, not {key!r}",
+                                       problem_mark=key_node.start_mark)
+        key = str(key)
+        if key in mapping:
+            raise yaml.MarkedYAMLError(problem=f"the key {key!r} appears twice",
+                                       problem_mark=key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Reader:
+    """Collects every problem across all files, so an editor sees them all at once."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[str] = []
+
+    def where(self, path: Path, line: int | None = None) -> str:
+        try:
+            name = str(path.relative_to(self.root.parent))
+        except ValueError:
+            name = str(path)
+        return f"{name}:{line}" if line else name
+
+    def problem(self, path: Path, line: int | None, message: str) -> None:
+        self.problems.append(f"{self.where(path, line)}: {message}")
+
+    def load(self, path: Path) -> _Mapping | None:
+        if not path.exists():
+            self.problem(path, None, "file is missing")
+            return None
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        except UnicodeDecodeError as exc:
+            self.problem(path, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})")
+            return None
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            self.problem(path, mark.line + 1 if mark else None, f"is not valid YAML: {exc.problem}")
+            return None
+        except yaml.YAMLError as exc:
+            self.problem(path, None, f"is not valid YAML: {exc}")
+            return None
+        if not isinstance(data, _Mapping):
+            self.problem(path, None, "must be a mapping of names to values")
+            return None
+        return data
+
+    def text(self, path: Path, data: _Mapping, key: str) -> str | None:
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, data.line_of(key), f"{key!r} must be non-empty text")
+            return None
+        return " ".join(value.split()) if "\n" not in value.strip() else value.strip()
+
+    def words(self, path: Path, data: _Mapping, key: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if not isinstance(value, list) or not value or not all(
+                isinstance(w, str) and w.strip() for w in value):
+            self.problem(path, data.line_of(key), f"{key!r} must be a list of words")
+            return ()
+        return tuple(" ".join(w.lower().split()) for w in value)
+
+    def prompt(self, path: Path, data: _Mapping, key: str, prompt_id: str) -> Prompt | None:
+        value = data.get(key)
+        line = data.line_of(key)
+        if isinstance(value, str) and value.strip():
+            text = _tidy(value)
+            return Prompt(prompt_id, text, text)
+        if isinstance(value, _Mapping):
+            text = self.text(path, value, "text")
+            say = self.text(path, value, "say") if "say" in value else text
+            unknown = set(value) - {"text", "say"}
+            if unknown:
+                self.problem(path, value.line, f"{key!r} has unknown fields {sorted(unknown)}")
+            if text and say:
+                return Prompt(prompt_id, _tidy(text), _tidy(say))
+            return None
+        self.problem(path, line, f"{key!r} must be text, or a mapping with 'text' and 'say'")
+        return None
+
+
+def _tidy(text: str) -> str:
+    """Folded YAML leaves no stray spaces; keep the newlines of a literal block (SMS menus)."""
+    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+    return "\n".join(lines)
+
+
+# -- loading -------------------------------------------------------------------
+
+def load_catalogue(prompts_dir: Path | None = None) -> Catalogue:
+    """Load and check every prompt file; raise ContentError naming each problem."""
+    from .config import Config
+
+    root = Path(prompts_dir or Config.PROMPTS_DIR)
+    reader = _Reader(root)
+    origins: dict[str, str] = {}
+
+    prompts: dict[str, Prompt] = {}
+    line_path = root / "line.yaml"
+    line_file = reader.load(line_path)
+    if line_file is not None:
+        section = line_file.get("prompts")
+        if not isinstance(section, _Mapping):
+            reader.problem(line_path, line_file.line_of("prompts"), "needs a 'prompts' mapping")
+        else:
+            for prompt_id in section:
+                prompt = reader.prompt(line_path, section, prompt_id, prompt_id)
+                if prompt:
+                    prompts[prompt_id] = prompt
+                    origins[prompt_id] = reader.where(line_path, section.line_of(prompt_id))
+
+    topics = _load_topics(reader, root / "topics", origins)
+    menus = _load_menus(reader, root / "menus.yaml", origins)
+    voice_commands, sms_commands = _load_keywords(reader, root / "keywords.yaml")
+    support_line, help_numbers = _load_contacts(reader, root / "contacts.yaml", origins)
+    series, series_prompts = _load_series(reader, root / "series.yaml", origins)
+    source = _load_source(reader, root / "source.yaml")
+
+    if reader.problems:
+        raise ContentError(reader.problems)
+    catalogue = Catalogue(prompts, topics, menus, voice_commands, sms_commands, support_line,
+                          help_numbers, series, series_prompts, source, origins)
+    problems = check_catalogue(catalogue)
+    if problems:
+        raise ContentError(problems)
+    return catalogue
+
+
+def _load_topics(reader: _Reader, folder: Path, origins: dict) -> dict[str, Topic]:
+    topics: dict[str, Topic] = {}
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not files:
+        reader.problem(folder, None, "holds no topic files (*.yaml)")
+    for path in files:
+        data = reader.load(path)
+        if data is None:
+            continue
+        topic_id = reader.text(path, data, "id")
+        if topic_id and topic_id != path.stem:
+            reader.problem(path, data.line_of("id"), f"id {topic_id!r} must match the file name {path.stem!r}")
+        title = reader.text(path, data, "title")
+        keywords = reader.words(path, data, "keywords")
+        voice = reader.prompt(path, data, "voice", f"topic.{topic_id}")
+        sms = reader.text(path, data, "sms")
+        unknown = set(data) - {"id", "title", "keywords", "voice", "sms"}
+        if unknown:
+            reader.problem(path, data.line, f"unknown fields {sorted(unknown)}")
+        if topic_id and title and keywords and voice and sms:
+            topics[topic_id] = Topic(topic_id, title, keywords, voice, _tidy(sms))
+            origins[f"topic.{topic_id}"] = reader.where(path, data.line_of("voice"))
+            origins[f"topic.{topic_id}.sms"] = reader.where(path, data.line_of("sms"))
+    return topics
+
+
+def _load_menus(reader: _Reader, path: Path, origins: dict) -> dict[str, Menu]:
+    data = reader.load(path)
+    menus: dict[str, Menu] = {}
+    if data is None:
+        return menus
+    for menu_id, spec in data.items():
+        line = data.line_of(menu_id)
+        if not isinstance(spec, _Mapping):
+            reader.problem(path, line, f"menu {menu_id!r} must be a mapping")
+            continue
+        voice = reader.text(path, spec, "voice")
+        sms = reader.text(path, spec, "sms")
+        keywords = reader.words(path, spec, "keywords") if menu_id != MAIN_MENU else ()
+        options = spec.get("options")
+        if not isinstance(options, _Mapping) or not options:
+            reader.problem(path, spec.line_of("options"), f"menu {menu_id!r} needs 'options' (key: target)")
+            continue
+        pairs = []
+        for key, target in options.items():
+            key_line = options.line_of(key)
+            if key in RESERVED_KEYS:
+                reader.problem(path, key_line, f"menu {menu_id!r} uses the reserved key {key!r} "
+                               f"(reserved everywhere: {' '.join(sorted(RESERVED_KEYS))})")
+            elif not re.fullmatch(r"[1-9]", key):
+                reader.problem(path, key_line, f"menu {menu_id!r} key {key!r} must be one digit 1-9")
+            if not isinstance(target, str):
+                reader.problem(path, key_line, f"menu {menu_id!r} key {key!r} must name a topic or menu")
+                continue
+            pairs.append((key, target))
+        if voice and sms:
+            menus[menu_id] = Menu(menu_id, voice, sms, keywords, tuple(pairs))
+            origins[f"menu.{menu_id}"] = reader.where(path, line)
+    return menus
+
+
+def _load_keywords(reader: _Reader, path: Path) -> tuple[dict, dict]:
+    data = reader.load(path)
+    voice: dict[str, tuple[str, ...]] = {}
+    sms: dict[str, tuple[str, ...]] = {}
+    if data is None:
+        return voice, sms
+    for section, names, target in (("voice", VOICE_COMMANDS, voice), ("sms", SMS_COMMANDS, sms)):
+        block = data.get(section)
+        if not isinstance(block, _Mapping):
+            reader.problem(path, data.line_of(section), f"needs a {section!r} mapping")
+            continue
+        for name in names:
+            if name not in block:
+                reader.problem(path, block.line, f"{section} is missing the command {name!r}")
+                continue
+            target[name] = reader.words(path, block, name)
+        for name in set(block) - set(names):
+            reader.problem(path, block.line_of(name), f"{section} has an unknown command {name!r} "
+                           f"(known: {', '.join(names)})")
+    return voice, sms
+
+
+def _parse_time(reader: _Reader, path: Path, line: int, value: Any) -> dt.time | None:
+    try:
+        return dt.datetime.strptime(str(value), "%H:%M").time()
+    except ValueError:
+        reader.problem(path, line, f"{value!r} is not a 24-hour time like \"08:00\"")
+        return None
+
+
+def _load_contacts(reader: _Reader, path: Path, origins: dict):
+    data = reader.load(path)
+    if data is None:
+        return None, ()
+    support_line = None
+    spec = data.get("support_line")
+    if not isinstance(spec, _Mapping):
+        reader.problem(path, data.line_of("support_line"), "needs a 'support_line' mapping")
+    else:
+        name = reader.text(path, spec, "name")
+        dial = reader.text(path, spec, "dial")
+        if dial:
+            try:
+                parsed = phonenumbers.parse(dial, None)
+                valid = phonenumbers.is_valid_number(parsed)
+            except phonenumbers.NumberParseException:
+                valid = False
+            if not valid or not dial.startswith("+"):
+                reader.problem(path, spec.line_of("dial"), f"dial {dial!r} must be a valid number in E.164 (+44...)")
+        timezone = reader.text(path, spec, "timezone")
+        if timezone:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+            try:
+                ZoneInfo(timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                reader.problem(path, spec.line_of("timezone"), f"unknown time zone {timezone!r}")
+        hours: dict[str, tuple[dt.time, dt.time]] = {}
+        hours_spec = spec.get("hours")
+        if not isinstance(hours_spec, _Mapping):
+            reader.problem(path, spec.line_of("hours"), "support_line needs 'hours' (mon..sun: [open, close])")
+        else:
+            for day, span in hours_spec.items():
+                line = hours_spec.line_of(day)
+                if day not in DAYS:
+                    reader.problem(path, line, f"{day!r} is not a day ({', '.join(DAYS)})")
+                    continue
+                if span is None or span == "closed":
+                    continue
+                if not isinstance(span, list) or len(span) != 2:
+                    reader.problem(path, line, f"{day}: hours must be [open, close], like [\"08:00\", \"20:00\"]")
+                    continue
+                opens, closes = (_parse_time(reader, path, line, v) for v in span)
+                if opens and closes:
+                    if closes <= opens:
+                        reader.problem(path, line, f"{day}: closes before it opens")
+                    hours[day] = (opens, closes)
+        closed = reader.prompt(path, spec, "closed", "support_closed")
+        if closed:
+            origins["support_closed"] = reader.where(path, spec.line_of("closed"))
+        if name and dial and timezone and closed:
+            support_line = SupportLine(name, dial, timezone, hours, closed)
+    numbers = []
+    entries = data.get("help_numbers")
+    if not isinstance(entries, list) or not entries:
+        reader.problem(path, data.line_of("help_numbers"), "needs a 'help_numbers' list")
+    else:
+        for entry in entries:
+            if not isinstance(entry, _Mapping):
+                reader.problem(path, data.line_of("help_numbers"), "each help number must be a mapping")
+                continue
+            name = reader.text(path, entry, "name")
+            number = entry.get("number")
+            if not isinstance(number, str) or not re.fullmatch(r"\d[\d ]*\d", number):
+                reader.problem(path, entry.line_of("number"),
+                               "number must be quoted text of digits and spaces, as people write it")
+                continue
+            if name:
+                numbers.append(HelpNumber(name, number))
+    return support_line, tuple(numbers)
+
+
+def _load_series(reader: _Reader, path: Path, origins: dict):
+    data = reader.load(path)
+    if data is None:
+        return (), {}
+    prompts = {}
+    for key in SERIES_PROMPTS:
+        value = reader.text(path, data, key)
+        if value:
+            prompts[key] = _tidy(value)
+            origins[f"series.{key}"] = reader.where(path, data.line_of(key))
+    texts = []
+    entries = data.get("texts")
+    if not isinstance(entries, list) or not entries:
+        reader.problem(path, data.line_of("texts"), "needs a 'texts' list")
+        return (), prompts
+    seen = set()
+    for entry in entries:
+        if not isinstance(entry, _Mapping):
+            reader.problem(path, data.line_of("texts"), "each series text must be a mapping with id and sms")
+            continue
+        text_id = reader.text(path, entry, "id")
+        sms = reader.text(path, entry, "sms")
+        if text_id in seen:
+            reader.problem(path, entry.line_of("id"), f"series id {text_id!r} appears twice")
+        seen.add(text_id)
+        if text_id and sms:
+            texts.append(SeriesText(text_id, _tidy(sms)))
+            origins[f"series.{text_id}"] = reader.where(path, entry.line_of("sms"))
+    return tuple(texts), prompts
+
+
+def _load_source(reader: _Reader, path: Path) -> Source | None:
+    data = reader.load(path)
+    if data is None:
+        return None
+    dates = {}
+    for key in ("last_reviewed", "next_review"):
+        value = data.get(key)
+        if not isinstance(value, dt.date):
+            reader.problem(path, data.line_of(key), f"{key!r} must be a date like 2027-10-28")
+        else:
+            dates[key] = value
+    title = reader.text(path, data, "title")
+    if len(dates) == 2 and title:
+        return Source(title, dates["last_reviewed"], dates["next_review"])
+    return None
+
+
+# -- checks across files -----------------------------------------------------
+
+def check_catalogue(cat: Catalogue) -> list[str]:
+    """Problems that span files: missing ids, broken menu links, SMS budgets, keywords."""
+    problems: list[str] = []
+
+    def at(key: str) -> str:
+        return cat.origins.get(key, "prompts")
+
+    for pid in VOICE_PROMPTS + SMS_PROMPTS:
+        if pid not in cat.prompts:
+            problems.append(f"prompts/line.yaml: the prompt {pid!r} is missing")
+    for pid in set(cat.prompts) - set(VOICE_PROMPTS) - set(SMS_PROMPTS) - {m.voice for m in cat.menus.values()} \
+            - {m.sms for m in cat.menus.values()}:
+        problems.append(f"{at(pid)}: the prompt {pid!r} is not used by the line (a typo?)")
+
+    nodes = set(cat.topics) | set(cat.menus)
+    clash = set(cat.topics) & set(cat.menus)
+    for name in sorted(clash):
+        problems.append(f"{at('menu.' + name)}: {name!r} is both a topic and a menu")
+    if MAIN_MENU not in cat.menus:
+        problems.append("prompts/menus.yaml: there is no 'main' menu")
+    for menu in cat.menus.values():
+        where = at(f"menu.{menu.id}")
+        if len(menu.options) > MAX_MENU_OPTIONS:
+            problems.append(f"{where}: menu {menu.id!r} has {len(menu.options)} options; at most {MAX_MENU_OPTIONS}")
+        for prompt_id in (menu.voice, menu.sms):
+            if prompt_id not in cat.prompts:
+                problems.append(f"{where}: menu {menu.id!r} names the prompt {prompt_id!r}, which does not exist")
+        for key, target in menu.options:
+            if target not in nodes:
+                problems.append(f"{where}: menu {menu.id!r} key {key} goes to {target!r}, which is no topic or menu")
+            elif target == MAIN_MENU:
+                problems.append(f"{where}: menu {menu.id!r} key {key} goes to the main menu; that is what # is for")
+        if menu.voice in cat.prompts:
+            spoken = cat.prompts[menu.voice].say.lower()
+            for key, _ in menu.options:
+                if f"press {key}" not in spoken:
+                    problems.append(f"{at(menu.voice)}: {menu.voice!r} never says \"press {key}\", "
+                                    f"but menu {menu.id!r} has an option on {key}")
+        if menu.sms in cat.prompts:
+            lines = [line.strip() for line in cat.prompts[menu.sms].text.splitlines()]
+            for key, _ in menu.options:
+                if not any(line.startswith(f"{key} ") for line in lines):
+                    problems.append(f"{at(menu.sms)}: {menu.sms!r} has no line starting \"{key} \", "
+                                    f"but menu {menu.id!r} has an option on {key}")
+
+    depth = _depths(cat)
+    for topic_id in sorted(cat.topics):
+        if topic_id not in depth:
+            problems.append(f"{at('topic.' + topic_id)}: topic {topic_id!r} cannot be reached from the main menu")
+        elif depth[topic_id] > 2:
+            problems.append(f"{at('topic.' + topic_id)}: topic {topic_id!r} is {depth[topic_id]} presses away; "
+                            "at most 2")
+
+    owners: dict[str, str] = {}
+    groups = [(f"topic {t.id}", t.keywords) for t in cat.topics.values()]
+    groups += [(f"menu {m.id}", m.keywords) for m in cat.menus.values()]
+    groups += [(f"voice command {k}", v) for k, v in cat.voice_commands.items()]
+    for owner, words in groups:
+        for word in words:
+            if word in owners and owners[word] != owner:
+                problems.append(f"prompts: the keyword {word!r} belongs to both {owners[word]} and {owner}")
+            owners.setdefault(word, owner)
+    sms_owners: dict[str, str] = {}
+    for name, words in cat.sms_commands.items():
+        for word in words:
+            if word in sms_owners:
+                problems.append(f"prompts/keywords.yaml: the SMS keyword {word!r} belongs to both "
+                                f"{sms_owners[word]} and {name}")
+            sms_owners[word] = name
+            if word in owners and owners[word].startswith(("topic", "menu")):
+                problems.append(f"prompts/keywords.yaml: the SMS keyword {word!r} is also a keyword of "
+                                f"{owners[word]}")
+
+    for text_id, text in cat.sms_texts().items():
+        bad = gsm.non_gsm_characters(text)
+        origin = at(text_id.removesuffix("+menu").removesuffix(".sms") if text_id.startswith("menu.")
+                    else text_id)
+        if bad:
+            problems.append(f"{origin}: SMS text {text_id!r} has characters outside GSM-7: "
+                            + " ".join(repr(ch) for ch in bad))
+        elif gsm.segments(text) > gsm.SEGMENT_BUDGET:
+            problems.append(f"{origin}: SMS text {text_id!r} needs {gsm.segments(text)} segments "
+                            f"({gsm.septets(text)} characters); at most {gsm.SEGMENT_BUDGET}")
+    if "sms_greeting" in cat.prompts and gsm.segments(cat.prompts["sms_greeting"].text) > 1:
+        problems.append(f"{at('sms_greeting')}: the greeting must fit one segment")
+
+    known = {n.number for n in cat.help_numbers}
+    written = [(pid, p.text) for pid, p in cat.voice_prompts().items()] + list(cat.sms_texts().items())
+    for text_id, text in written:
+        for number in NUMBER_PATTERN.findall(text):
+            if number not in known:
+                problems.append(f"{at(text_id.removesuffix('.sms'))}: {text_id!r} gives the number "
+                                f"{number!r}, which is not in prompts/contacts.yaml help_numbers")
+    return problems
+
+
+def _depths(cat: Catalogue) -> dict[str, int]:
+    """Presses needed from the main menu to reach each topic or menu."""
+    depth = {MAIN_MENU: 0}
+    frontier = [MAIN_MENU]
+    while frontier:
+        node = frontier.pop(0)
+        menu = cat.menus.get(node)
+        if not menu:
+            continue
+        for _, target in menu.options:
+            if target not in depth:
+                depth[target] = depth[node] + 1
+                frontier.append(target)
+    return depth

@@ -1,0 +1,51 @@
+"""Match what a caller said or a texter typed to a keyword, forgiving misspellings."""
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz, process
+
+# Below this many letters a keyword must match exactly: "y" is not "yo".
+FUZZY_MIN_LENGTH = 4
+FUZZY_CUTOFF = 80.0
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation to spaces, single spaces: "  Symptoms?! " -> "symptoms"."""
+    return " ".join(re.sub(r"[^\w']+", " ", text.lower()).replace("'", "").split())
+
+
+def command(text: str, commands: dict[str, tuple[str, ...]]) -> str | None:
+    """The command whose word is the whole message ("STOP", " stop ", "Stop!")."""
+    said = normalise(text)
+    for name, words in commands.items():
+        if said in words:
+            return name
+    return None
+
+
+def keyword(text: str, keywords: dict[str, str]) -> str | None:
+    """The target of the best keyword in ``text``: exact words first, then close spellings."""
+    said = normalise(text)
+    if not said:
+        return None
+    if said in keywords:
+        return keywords[said]
+    padded = f" {said} "
+    inside = [word for word in keywords if f" {word} " in padded]
+    if inside:
+        return keywords[max(inside, key=len)]
+    words = said.split()
+    grams = {" ".join(words[i:i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
+    candidates = [word for word in keywords if len(word) >= FUZZY_MIN_LENGTH]
+    best: tuple[float, int, str] | None = None
+    for gram in grams:
+        if len(gram) < FUZZY_MIN_LENGTH:
+            continue
+        found = process.extractOne(gram, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        if found:
+            choice, score, _ = found
+            rank = (score, len(choice), choice)
+            if best is None or rank > best:
+                best = rank
+    return keywords[best[2]] if best else None

@@ -1,0 +1,111 @@
+"""Tables. Times are stored as UTC; phone numbers in E.164, and only where a
+text must be sent to them (subscribers, outbox). Analytics keep a salted hash."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .clock import UTC
+from .clock import now as clock_now
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in Python, on SQLite (which has no time zones) and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("store aware datetimes only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Subscriber(Base):
+    """A phone number that has texted about the weekly series, or opted out."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    # none, pending (asked to JOIN, not yet YES), active, finished, opted_out
+    state: Mapped[str] = mapped_column(String(16), default="none")
+    series_position: Mapped[int] = mapped_column(Integer, default=0)
+    next_send_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    joined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    opted_out_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now, onupdate=clock_now)
+
+
+class ProcessedMessage(Base):
+    """Inbound MessageSids already answered: Twilio may deliver a message twice."""
+
+    __tablename__ = "processed_messages"
+
+    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now)
+
+
+class SmsSession(Base):
+    """The SMS menu a texter is in, keyed by a salted hash of their number."""
+
+    __tablename__ = "sms_sessions"
+
+    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    menu: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now, onupdate=clock_now)
+
+
+class OutboxMessage(Base):
+    """Every text sent later than the webhook reply. The only path to the Twilio REST API."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Unique: the same cause (a series step, a topic on a call) can never queue twice.
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    to_number: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"))
+    series_position: Mapped[int | None] = mapped_column(Integer)
+    # queued, sending, sent, delivered, failed (will retry), parked, cancelled
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now)
+
+
+class UsageEvent(Base):
+    """Anonymous usage: what was reached and where people left. Never a phone number."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_occurred", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now)
+    channel: Mapped[str] = mapped_column(String(8))
+    caller_hash: Mapped[str] = mapped_column(String(64), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    node: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(32))

@@ -1,0 +1,114 @@
+"""The SMS channel: Twilio's message webhook in, a TwiML reply out.
+
+Order matters: the MessageSid is recorded first (a redelivery gets nothing),
+then STOP is honoured before anything else, then an opted-out number gets no
+reply to anything but START, then the menu engine answers.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy import select
+from twilio.twiml.messaging_response import MessagingResponse
+
+from . import analytics, menu, phones, subscriptions
+from .analytics import masked
+from .db import db
+from .models import OutboxMessage, SmsSession
+from .outbox import first_delivery
+from .signatures import require_twilio_signature
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+bp.before_request(require_twilio_signature)
+
+# Twilio joins a long message into one Body of at most 1,600 characters.
+MAX_BODY = 1600
+DELIVERY_STATES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
+
+
+def _catalogue():
+    return current_app.extensions["line.catalogue"]
+
+
+def _reply(text: str | None) -> Response:
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return Response(str(response), mimetype="text/xml")
+
+
+@bp.post("")
+def incoming_text() -> Response:
+    cat = _catalogue()
+    sid = request.form.get("MessageSid", "")
+    sender = request.form.get("From", "")
+    body = request.form.get("Body", "")[:MAX_BODY]
+    phone = phones.e164(sender)
+    if not re.fullmatch(r"[A-Za-z0-9]{1,64}", sid) or phone is None:
+        log.warning("text without a usable MessageSid or From (%s)", masked(sender))
+        return _reply(cat.prompts["sms_error"].text)
+    # With Advanced Opt-Out, Twilio has already answered STOP/START/HELP itself.
+    twilio_answered = bool(request.form.get("OptOutType"))
+    command = menu.sms_command(cat, body)
+    with db.session() as session:
+        if not first_delivery(session, sid):
+            log.info("message %s was delivered again: no second reply", sid)
+            return _reply(None)
+        if command == "stop":
+            subscriptions.opt_out(session, phone)
+            log.info("message %s: %s opted out", sid, masked(sender))
+            return _reply(None if twilio_answered else cat.prompts["sms_stop"].text)
+        if command == "start":
+            subscriptions.opt_in(session, phone)
+            return _reply(None if twilio_answered else cat.prompts["sms_start"].text)
+        if subscriptions.is_opted_out(session, phone):
+            return _reply(None)
+        number_hash = analytics.pseudonym(phone)
+        saved = session.get(SmsSession, number_hash)
+        turn = menu.sms_step(cat, saved.menu if saved else None, body)
+        reply = turn.reply
+        if turn.action == "join":
+            reply = subscriptions.join(session, cat, phone)
+        elif turn.action == "yes":
+            reply = subscriptions.confirm(session, cat, phone)
+        elif command == "help" and twilio_answered:
+            reply = None
+        if saved:
+            saved.menu = turn.menu
+        else:
+            session.add(SmsSession(number_hash=number_hash, menu=turn.menu))
+    analytics.record("sms", phone, sid, "reached" if turn.reached else (turn.action or command or "text"),
+                     turn.reached)
+    return _reply(reply)
+
+
+@bp.post("/status")
+def delivery_status() -> Response:
+    """Twilio's StatusCallback for texts sent from the outbox."""
+    sid = request.form.get("MessageSid", "")
+    status = request.form.get("MessageStatus", "")
+    if status in DELIVERY_STATES and re.fullmatch(r"[A-Za-z0-9]{1,64}", sid):
+        with db.session() as session:
+            message = session.scalars(select(OutboxMessage).where(OutboxMessage.twilio_sid == sid)).first()
+            if message is not None:
+                message.delivery_status = status
+                error_code = request.form.get("ErrorCode", "")
+                if error_code:
+                    message.last_error = f"Twilio error {error_code[:10]} ({status})"
+                    if error_code == "21610":
+                        subscriptions.opt_out(session, message.to_number)
+    return Response(status=204)
+
+
+@bp.errorhandler(Exception)
+def apologise(error: Exception) -> Response:
+    """A fault never becomes a 500: the texter gets a short apology with the help numbers."""
+    if not g.get("twilio_verified"):
+        return Response(status=getattr(error, "code", 403))
+    log.exception("text %s failed", request.form.get("MessageSid", "unknown")[:64])
+    if request.path.endswith("/status"):
+        return Response(status=204)
+    return _reply(_catalogue().prompts["sms_error"].text)

@@ -1,0 +1,106 @@
+"""Opt-out, opt-in and the weekly series, as state changes on a subscriber.
+
+Each function runs inside the caller's transaction, so the state change and any
+text it queues commit together or not at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import outbox
+from .clock import now
+from .content import Catalogue
+from .models import Subscriber
+
+SERIES_INTERVAL = dt.timedelta(days=7)
+
+
+def find(session: Session, phone: str, lock: bool = False) -> Subscriber | None:
+    query = select(Subscriber).where(Subscriber.phone == phone)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def _get_or_create(session: Session, phone: str) -> Subscriber:
+    subscriber = find(session, phone, lock=True)
+    if subscriber is None:
+        outbox._insert_ignoring_duplicates(session, Subscriber, {
+            "phone": phone, "state": "none", "series_position": 0,
+            "created_at": now(), "updated_at": now()}, "phone")
+        subscriber = find(session, phone, lock=True)
+    return subscriber
+
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    subscriber = find(session, phone)
+    return subscriber is not None and subscriber.state == "opted_out"
+
+
+def opt_out(session: Session, phone: str) -> None:
+    """STOP: nothing more is sent, including texts already queued or claimed."""
+    subscriber = _get_or_create(session, phone)
+    if subscriber.state != "opted_out":
+        subscriber.state = "opted_out"
+        subscriber.opted_out_at = now()
+        subscriber.next_send_at = None
+    outbox.cancel_for_number(session, phone, "opted out")
+
+
+def opt_in(session: Session, phone: str) -> None:
+    """START: texts may be sent again; the series restarts only if asked for (JOIN)."""
+    subscriber = _get_or_create(session, phone)
+    if subscriber.state == "opted_out":
+        subscriber.state = "none"
+        subscriber.opted_out_at = None
+
+
+def join(session: Session, cat: Catalogue, phone: str) -> str:
+    """JOIN / SUBSCRIBE: ask for a YES first, unless the series is already running."""
+    subscriber = _get_or_create(session, phone)
+    if subscriber.state == "active":
+        return cat.series_prompts["already"]
+    subscriber.state = "pending"
+    return cat.series_prompts["confirm"]
+
+
+def confirm(session: Session, cat: Catalogue, phone: str) -> str:
+    """YES after JOIN: the first series text is due at once (send-due keeps it to daytime)."""
+    subscriber = _get_or_create(session, phone)
+    if subscriber.state == "active":
+        return cat.series_prompts["already"]
+    if subscriber.state != "pending":
+        return cat.series_prompts["not_pending"]
+    started = now()
+    subscriber.state = "active"
+    subscriber.joined_at = started
+    subscriber.series_position = 0
+    subscriber.next_send_at = started
+    queue_series_text(session, cat, subscriber, 0, started)
+    return cat.series_prompts["joined"]
+
+
+def queue_series_text(session: Session, cat: Catalogue, subscriber: Subscriber, position: int,
+                      due_at: dt.datetime) -> bool:
+    text = cat.series[position]
+    run = int(subscriber.joined_at.timestamp())
+    return outbox.enqueue(session, kind="series", dedupe_key=f"series:{subscriber.id}:{run}:{position}",
+                          to_number=subscriber.phone, body=text.sms, due_at=due_at,
+                          subscriber_id=subscriber.id, series_position=position)
+
+
+def series_text_sent(session: Session, cat: Catalogue, subscriber: Subscriber, position: int,
+                     sent_at: dt.datetime) -> None:
+    """After text ``position`` went out: queue the next a week later, or finish the series."""
+    if subscriber.state != "active":
+        return
+    subscriber.series_position = position + 1
+    if position + 1 >= len(cat.series):
+        subscriber.state = "finished"
+        subscriber.next_send_at = None
+        return
+    subscriber.next_send_at = sent_at + SERIES_INTERVAL
+    queue_series_text(session, cat, subscriber, position + 1, subscriber.next_send_at)

@@ -1,0 +1,72 @@
+"""Turn the engine's turns into TwiML with the twilio library.
+
+"Play the clip if there is one, else say the words" lives here and nowhere else.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from .content import Catalogue
+from .menu import Transfer, Turn
+
+log = logging.getLogger(__name__)
+
+SLOW_SAY_RATE = "80%"
+
+# prompt id, slow -> absolute clip URL, or None when there is no clip
+ClipFinder = Callable[[str, bool], "str | None"]
+
+
+class Speaker:
+    """Adds one prompt to a verb: ``<Play>`` of its clip, else ``<Say>`` of its spoken words."""
+
+    def __init__(self, cat: Catalogue, clips: ClipFinder, voice: str):
+        self.cat = cat
+        self.clips = clips
+        self.voice = voice
+        self._missing_logged: set[tuple[str, bool]] = set()
+
+    def add(self, parent: VoiceResponse | Gather, prompt_id: str, slow: bool) -> None:
+        url = self.clips(prompt_id, slow)
+        if url:
+            parent.play(url)
+            return
+        if (prompt_id, slow) not in self._missing_logged:
+            self._missing_logged.add((prompt_id, slow))
+            log.warning("no %s clip for prompt %r: speaking it live", "slow" if slow else "normal", prompt_id)
+        words = self.cat.prompt(prompt_id).say
+        say = parent.say(voice=self.voice, language="en-GB")
+        if slow:
+            say.prosody(words, rate=SLOW_SAY_RATE)
+        else:
+            say.value = words
+
+
+def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: str,
+           hints: str, timeout: int, dial_timeout: int) -> VoiceResponse:
+    response = VoiceResponse()
+    slow = turn.state.slow
+    if isinstance(turn.effect, Transfer):
+        for prompt_id in turn.prompts:
+            speaker.add(response, prompt_id, slow)
+        response.dial(turn.effect.number, action=dial_action_url, method="POST", timeout=dial_timeout)
+        return response
+    if turn.listen:
+        gather = response.gather(
+            input="dtmf speech", language="en-GB", hints=hints, finish_on_key="", num_digits=1,
+            timeout=timeout, speech_timeout="auto", action=action_url, method="POST",
+            action_on_empty_result=True,
+        )
+        for prompt_id in turn.prompts:
+            speaker.add(gather, prompt_id, slow)
+        # Reached only if Twilio ends the Gather without calling the action (it should not).
+        response.redirect(action_url, method="POST")
+        return response
+    for prompt_id in turn.prompts:
+        speaker.add(response, prompt_id, slow)
+    if turn.hangup:
+        response.hangup()
+    return response

@@ -1,0 +1,111 @@
+"""The voice channel: Twilio's call webhooks in, TwiML out.
+
+Call state travels in the action URLs (node, slow, misses, silences), so any
+worker on any machine can answer the next step.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, Response, current_app, g, request
+
+from . import analytics, clock, hours, menu, texting, twiml
+from .analytics import masked
+from .menu import CallState, TextTopic, Turn
+from .signatures import external_url, require_twilio_signature
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+bp.before_request(require_twilio_signature)
+
+NODE_PATTERN = re.compile(r"[a-z_]{1,32}")
+
+
+def _catalogue():
+    return current_app.extensions["line.catalogue"]
+
+
+def _small_int(name: str, limit: int) -> int:
+    value = request.args.get(name, "0")
+    return min(int(value), limit) if value.isdigit() and len(value) < 4 else 0
+
+
+def _state() -> CallState:
+    node = request.args.get("node", menu.MAIN_MENU)
+    return CallState(
+        node=node if NODE_PATTERN.fullmatch(node) else menu.MAIN_MENU,
+        slow=request.args.get("slow") == "1",
+        misses=_small_int("misses", menu.MAX_WRONG),
+        silences=_small_int("silences", menu.MAX_SILENCES),
+    )
+
+
+def _state_args(state: CallState) -> dict:
+    return {"node": state.node, "slow": int(state.slow), "misses": state.misses, "silences": state.silences}
+
+
+def _call_sid() -> str:
+    sid = request.form.get("CallSid", "")
+    return sid if re.fullmatch(r"[A-Za-z0-9]{1,64}", sid) else "unknown"
+
+
+def _answer(turn: Turn, record: bool = True) -> Response:
+    app = current_app
+    state_args = _state_args(turn.state)
+    response = twiml.render(
+        turn, app.extensions["line.speaker"],
+        action_url=external_url("voice.menu", **state_args),
+        dial_action_url=external_url("voice.dial_done", **state_args),
+        hints=app.extensions["line.hints"], timeout=app.config["GATHER_TIMEOUT_SECONDS"],
+        dial_timeout=app.config["DIAL_TIMEOUT_SECONDS"],
+    )
+    if record and turn.reached:
+        analytics.record("voice", request.form.get("From", ""), _call_sid(), "reached", turn.reached,
+                         "slow" if turn.state.slow else None)
+    if record and turn.hangup:
+        analytics.record("voice", request.form.get("From", ""), _call_sid(), "ended", turn.state.node)
+    return Response(str(response), mimetype="text/xml")
+
+
+@bp.post("")
+def incoming_call() -> Response:
+    log.info("call %s from %s", _call_sid(), masked(request.form.get("From", "")))
+    return _answer(menu.start(_catalogue()))
+
+
+@bp.post("/menu", endpoint="menu")
+def menu_choice() -> Response:
+    cat = _catalogue()
+    state = _state()
+    digits = request.form.get("Digits", "")
+    speech = request.form.get("SpeechResult", "")[:200]
+    if digits:
+        kind, value = "key", digits
+    elif speech.strip():
+        kind, value = "speech", speech
+    else:
+        kind, value = "silence", ""
+    support_open = hours.is_open(cat.support_line, clock.now())
+    turn = menu.step(cat, state, kind, value, support_open=support_open)
+    analytics.record("voice", request.form.get("From", ""), _call_sid(), kind,
+                     menu.valid_state(cat, state).node, value[:1] if kind == "key" else None)
+    if isinstance(turn.effect, TextTopic):
+        outcome = texting.text_topic(cat, _call_sid(), request.form.get("From", ""), turn.effect.topic_id)
+        turn = menu.after_text(cat, turn.state, outcome)
+    return _answer(turn)
+
+
+@bp.post("/dial-done")
+def dial_done() -> Response:
+    answered = request.form.get("DialCallStatus") == "completed"
+    return _answer(menu.after_dial(_catalogue(), _state(), answered))
+
+
+@bp.errorhandler(Exception)
+def apologise(error: Exception) -> Response:
+    """Any fault inside a call still answers valid TwiML: sorry, the help numbers, the main menu."""
+    if not g.get("twilio_verified"):
+        return Response(status=getattr(error, "code", 403))
+    log.exception("voice request failed for call %s", _call_sid())
+    return _answer(menu.apology(_catalogue(), slow=request.args.get("slow") == "1"), record=False)

@@ -1,0 +1,250 @@
+"""The voice line, walked as a caller would, with requests signed like Twilio's."""
+from __future__ import annotations
+
+import pytest
+
+from service.menu import MAX_WRONG
+
+from .calls import Call
+from .conftest import CLOSED_TIME, LANDLINE, PUBLIC, Twilio, parse
+
+
+@pytest.fixture
+def call(app) -> Call:
+    return Call(app)
+
+
+def topic_paths(cat):
+    """(keys, topic) for every topic reachable from the main menu."""
+    paths = []
+    for key, target in cat.menus["main"].options:
+        if target in cat.topics:
+            paths.append(((key,), target))
+        else:
+            for sub_key, sub_target in cat.menus[target].options:
+                paths.append(((key, sub_key), sub_target))
+    return paths
+
+
+def test_welcome_names_the_line_symptoms_and_a_person_then_the_menu(call):
+    heard = call.dial_in()
+    assert heard == ["welcome", "keys", "menu_main"]
+    gather = call.gather
+    assert gather.get("input") == "dtmf speech"
+    assert gather.get("language") == "en-GB"
+    assert gather.get("finishOnKey") == ""
+    assert gather.get("numDigits") == "1"
+    assert gather.get("actionOnEmptyResult") == "true"
+    assert "symptoms" in gather.get("hints")
+    assert gather.get("action").startswith(PUBLIC + "/voice/menu?")
+    welcome = call.cat.prompt("welcome").say.lower()
+    assert "press 1" in welcome and "press 0" in welcome
+
+
+def test_every_topic_by_keys(app):
+    cat = app.extensions["line.catalogue"]
+    paths = topic_paths(cat)
+    assert {topic for _, topic in paths} == set(cat.topics)
+    for keys, topic in paths:
+        call = Call(app)
+        call.dial_in()
+        for key in keys:
+            heard = call.press(key)
+        assert heard == [f"topic.{topic}", "after_topic"], (keys, topic)
+        assert call.state["node"] == topic
+
+
+def test_every_topic_by_speech(app):
+    cat = app.extensions["line.catalogue"]
+    for topic in cat.topics.values():
+        call = Call(app)
+        call.dial_in()
+        heard = call.say(topic.keywords[0].capitalize() + ".")
+        assert heard == [f"topic.{topic.id}", "after_topic"], topic.id
+
+
+def test_misspelt_speech_still_reaches_the_topic(call):
+    call.dial_in()
+    assert call.say("symtoms please")[0] == "topic.symptoms"
+
+
+def nodes(cat):
+    return [*cat.menus, *cat.topics]
+
+
+def arrive(app, node) -> Call:
+    cat = app.extensions["line.catalogue"]
+    call = Call(app)
+    call.dial_in()
+    if node == "main":
+        return call
+    for keys, topic in topic_paths(cat):
+        if topic == node:
+            for key in keys:
+                call.press(key)
+            return call
+    for key, target in cat.menus["main"].options:
+        if target == node:
+            call.press(key)
+            return call
+    raise AssertionError(node)
+
+
+def test_reserved_keys_on_every_menu_and_topic(app, clock):
+    cat = app.extensions["line.catalogue"]
+    for node in nodes(cat):
+        expected_here = ["topic." + node, "after_topic"] if node in cat.topics else [cat.menus[node].voice]
+
+        call = arrive(app, node)
+        assert call.press("*") == expected_here, node
+        assert call.state["node"] == node
+
+        call = arrive(app, node)
+        assert call.press("#") == ["menu_main"], node
+        assert call.state["node"] == "main"
+
+        call = arrive(app, node)
+        assert call.press("7") == ["slow_on", *expected_here], node
+        assert call.state["slow"] == "1"
+        assert call.press("7") == ["slow_off", *expected_here], node
+        assert call.state["slow"] == "0"
+
+        clock.set(CLOSED_TIME)
+        call = arrive(app, node)
+        assert call.press("0") == ["support_closed", *expected_here], node
+        assert call.gather is not None
+
+        call = arrive(app, node)
+        if node in cat.topics:
+            assert call.press("8") == ["text_sent", "after_topic"], node
+        else:
+            assert call.press("8") == ["text_nothing", *expected_here], node
+
+
+def test_zero_transfers_when_open_and_recovers_if_no_answer(call, clock):
+    call.dial_in()
+    assert call.press("0") == ["transfer"]
+    dial = call.root.find("Dial")
+    assert dial.text == call.cat.support_line.dial
+    assert dial.get("action").startswith(PUBLIC + "/voice/dial-done?")
+    assert call.dial_ends("no-answer") == ["transfer_failed", "help_numbers", "menu_main"]
+    assert call.gather is not None
+
+
+def test_transfer_that_was_answered_ends_politely(call):
+    call.dial_in()
+    call.press("0")
+    assert call.dial_ends("completed") == ["goodbye"]
+    assert call.hung_up
+
+
+def test_no_input_twice_gives_help_numbers_and_goodbye(call):
+    call.dial_in()
+    assert call.silence() == ["no_input", "menu_main"]
+    assert call.silence() == ["no_input_goodbye", "help_numbers", "goodbye"]
+    assert call.hung_up
+    assert call.verbs[-1] == "Hangup"
+
+
+def test_silence_count_resets_after_a_choice(call):
+    call.dial_in()
+    call.silence()
+    call.press("1")
+    assert call.silence() == ["no_input", "topic.symptoms", "after_topic"]
+
+
+def test_wrong_keys_three_times_offers_help(call):
+    call.dial_in()
+    assert call.press("6") == ["wrong_key", "menu_main"]
+    assert call.press("9") == ["wrong_key", "menu_main"]
+    assert MAX_WRONG == 3
+    assert call.press("6") == ["many_wrong", "menu_main"]
+    assert call.state["misses"] == "0"
+    assert call.gather is not None
+
+
+def test_unrecognised_speech_counts_as_a_miss(call):
+    call.dial_in()
+    assert call.say("the weather in Leeds") == ["not_understood", "menu_main"]
+    assert call.state["misses"] == "1"
+
+
+def test_after_topic_nine_ends_the_call(call):
+    call.dial_in()
+    call.press("1")
+    assert call.press("9") == ["goodbye"]
+    assert call.hung_up
+
+
+def test_speech_commands(call, clock):
+    call.dial_in()
+    call.press("2")
+    assert call.say("Repeat that.") == ["topic.treatment", "after_topic"]
+    assert call.say("slower please")[0] == "slow_on"
+    assert call.say("main menu") == ["menu_main"]
+    clock.set(CLOSED_TIME)
+    assert call.say("operator")[0] == "support_closed"
+
+
+def test_slow_speech_is_kept_for_the_rest_of_the_call(call):
+    call.dial_in()
+    call.press("7")
+    call.press("1")
+    assert call.state["slow"] == "1"
+    say = call.gather.find("Say")
+    if say is not None:  # spoken live: slowed with SSML prosody
+        assert say.find("prosody").get("rate") == "80%"
+
+
+def test_text_me_this_from_a_landline_is_explained(app):
+    call = Call(app, caller=LANDLINE)
+    call.dial_in()
+    call.press("1")
+    assert call.press("8") == ["text_not_possible", "after_topic"]
+
+
+def test_text_me_twice_on_one_call(call):
+    call.dial_in()
+    call.press("1")
+    assert call.press("8")[0] == "text_sent"
+    assert call.press("8")[0] == "text_already_sent"
+
+
+def test_unsigned_and_wrongly_signed_requests_get_403_and_nothing_else(app):
+    twilio = Twilio(app)
+    params = {"CallSid": "CA1", "From": "+447400123456"}
+    for path in ("/voice", "/voice/menu?node=main", "/voice/dial-done", "/sms", "/sms/status"):
+        unsigned = twilio.client.post(path, data=params)
+        assert unsigned.status_code == 403 and unsigned.data == b"", path
+        wrong = twilio.post(path, params, signature="bm90IHRoZSByaWdodCBvbmU=")
+        assert wrong.status_code == 403 and wrong.data == b"", path
+        other_token = Twilio(app, token="a-different-token").post(path, params)
+        assert other_token.status_code == 403, path
+
+
+def test_signature_for_one_url_does_not_open_another(app):
+    twilio = Twilio(app)
+    params = {"CallSid": "CA1", "From": "+447400123456", "Digits": "1"}
+    signature = twilio.validator.compute_signature(PUBLIC + "/voice/menu?node=main", params)
+    replayed = twilio.client.post("/voice/menu?node=life", data=params, headers={"X-Twilio-Signature": signature})
+    assert replayed.status_code == 403
+
+
+def test_state_in_a_url_from_an_older_version_falls_back_to_the_main_menu(app):
+    twilio = Twilio(app)
+    params = {"CallSid": "CA1", "From": "+447400123456", "Digits": "*"}
+    root = parse(twilio.post("/voice/menu?node=gone_topic&misses=zz&silences=9999999", params))
+    assert root.find("Gather") is not None
+
+
+def test_a_fault_inside_a_call_still_answers_with_an_apology(app, monkeypatch):
+    from service import menu
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(menu, "step", broken)
+    call = Call(app)
+    call.dial_in()
+    assert call.press("1") == ["error", "help_numbers", "menu_main"]
+    assert call.gather is not None
