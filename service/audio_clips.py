@@ -16,4 +16,5 @@ def init_clips(app: Flask, cat: Catalogue) -> None:
         return None
 
     app.extensions["line.clip_count"] = 0
+    app.extensions["line.clip_durations"] = {}
     app.extensions["line.speaker"] = Speaker(cat, no_clip, app.config["SAY_VOICE"])

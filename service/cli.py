@@ -32,6 +32,31 @@ def serve(port: int) -> None:
     app.run(host="127.0.0.1", port=port, use_reloader=False)
 
 
+content_cli = AppGroup("content", help="The words of the line.")
+
+
+@content_cli.command("check")
+@with_appcontext
+def content_check() -> None:
+    """Report every prompt; exit 1 if any would not be fit to say or send."""
+    from . import clock
+    from .content_check import check, format_table
+
+    app = current_app._get_current_object()
+    cat = app.extensions["line.catalogue"]
+    rows, failures, warnings = check(cat, app.extensions["line.clip_durations"], clock.now().date())
+    click.echo(format_table(rows))
+    click.echo("(~ = estimated at 150 words a minute; no clip measured)")
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for failure in failures:
+        click.echo(f"FAIL: {failure}", err=True)
+    if failures:
+        raise SystemExit(1)
+    click.echo(f"content check passed: {len(rows)} prompts")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    app.cli.add_command(content_cli)
     app.cli.add_command(serve)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from flask import current_app
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,27 +15,39 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+class _Bound:
+    """One application's engine and session factory."""
+
+    def __init__(self, url: str):
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+
 class Database:
-    def __init__(self):
-        self.engine: Engine | None = None
-        self._sessions: sessionmaker | None = None
+    """Flask-style extension: each app gets its own engine, found through ``current_app``."""
 
     def init_app(self, app) -> None:
         url = app.config["DATABASE_URL"]
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        app.extensions["line.db"] = self
+        app.extensions["line.db"] = _Bound(url)
+
+    @property
+    def _bound(self) -> _Bound:
+        return current_app.extensions["line.db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self._bound.engine
 
     @contextmanager
     def session(self):
         """A transaction: committed when the block ends, rolled back if it raises."""
-        with self._sessions() as session, session.begin():
+        with self._bound.sessions() as session, session.begin():
             yield session
 
     def new_session(self) -> Session:
-        return self._sessions()
+        return self._bound.sessions()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -27,7 +27,9 @@ def _insert_ignoring_duplicates(session: Session, model, values: dict, key: str)
         statement = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
     else:
         statement = insert(model).values(**values)
-    return session.execute(statement).rowcount == 1
+    # rowcount is not reliable for INSERT on every driver; a returned row is.
+    column = getattr(model, key)
+    return session.execute(statement.returning(column)).first() is not None
 
 
 def first_delivery(session: Session, message_sid: str) -> bool:

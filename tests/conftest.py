@@ -117,12 +117,16 @@ def clock():
 
 @pytest.fixture
 def app(sqlite_only, tmp_path, clock):
-    return make_app(sqlite_only, tmp_path)
+    app = make_app(sqlite_only, tmp_path)
+    yield app
+    app.extensions["line.db"].engine.dispose()
 
 
 @pytest.fixture
 def any_db_app(database_url, tmp_path, clock):
-    return make_app(database_url, tmp_path)
+    app = make_app(database_url, tmp_path)
+    yield app
+    app.extensions["line.db"].engine.dispose()
 
 
 class Twilio:

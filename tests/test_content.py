@@ -1,0 +1,167 @@
+"""The prompt files: checked at start-up, and a broken file is named with its line."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from service import gsm
+from service.config import PROJECT_ROOT
+from service.content import MAX_MENU_OPTIONS, RESERVED_KEYS, ContentError, load_catalogue
+
+FACTS = (PROJECT_ROOT.parent / "shared" / "reference" / "facts.md")
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalogue()
+
+
+@pytest.fixture
+def prompts(tmp_path) -> Path:
+    target = tmp_path / "prompts"
+    shutil.copytree(PROJECT_ROOT / "prompts", target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def problems_for(prompts: Path) -> str:
+    with pytest.raises(ContentError) as caught:
+        load_catalogue(prompts)
+    return str(caught.value)
+
+
+def test_the_shipped_prompts_load(cat):
+    assert len(cat.topics) == 10
+    assert {"what_is_all", "symptoms", "diagnosis", "treatment", "survival", "living", "research", "risks",
+            "childhood", "help"} == set(cat.topics)
+
+
+def test_menus_are_small_and_keep_reserved_keys_free(cat):
+    for menu in cat.menus.values():
+        assert len(menu.options) <= MAX_MENU_OPTIONS
+        assert not {key for key, _ in menu.options} & RESERVED_KEYS
+
+
+def test_the_most_asked_topics_are_one_press_away(cat):
+    main = {target for _, target in cat.menus["main"].options}
+    assert {"symptoms", "treatment", "help"} <= main
+
+
+def test_every_sms_text_is_gsm7_within_two_segments(cat):
+    for text_id, text in cat.sms_texts().items():
+        assert gsm.is_gsm7(text), text_id
+        assert gsm.segments(text) <= 2, text_id
+
+
+def test_every_summary_ends_with_where_to_get_help(cat):
+    numbers = [n.number for n in cat.help_numbers]
+    for topic in cat.topics.values():
+        last_sentences = " ".join(re.split(r"(?<=[.!?])\s+", topic.voice.text)[-3:])
+        assert any(n in last_sentences for n in numbers) or "GP" in last_sentences, topic.id
+        sms_tail = topic.sms[-120:]
+        assert any(n in sms_tail for n in numbers), topic.id
+
+
+def test_every_number_given_is_in_facts_md_exactly(cat):
+    facts = FACTS.read_text()
+    for number in cat.help_numbers:
+        assert number.number in facts, number
+
+
+def test_no_survival_statistics(cat):
+    texts = [p.text for p in cat.voice_prompts().values()] + list(cat.sms_texts().values())
+    for text in texts:
+        assert "%" not in text and "percent" not in text.lower() and "per cent" not in text.lower()
+        assert not re.search(r"\b\d+ (in|out of) \d+\b", text), text
+
+
+def test_spoken_forms_avoid_what_voices_misread(cat):
+    for pid, text in cat.spoken_texts().items():
+        assert not re.search(r"\bALL\b", text), pid
+        assert "A&E" not in text and "999" not in text and "111" not in text, pid
+
+
+def test_a_broken_yaml_file_is_named_with_its_line(prompts):
+    edit(prompts / "line.yaml", "  no_input: Sorry", "  no_input: [Sorry")
+    message = problems_for(prompts)
+    assert re.search(r"prompts/line\.yaml:\d+: is not valid YAML", message), message
+
+
+def test_a_menu_pointing_nowhere_is_named(prompts):
+    edit(prompts / "menus.yaml", '"3": help', '"3": helpp')
+    message = problems_for(prompts)
+    assert "prompts/menus.yaml" in message and "'helpp'" in message
+
+
+def test_a_reserved_key_in_a_menu_is_refused(prompts):
+    edit(prompts / "menus.yaml", '"4": childhood', '"7": childhood')
+    message = problems_for(prompts)
+    assert re.search(r"prompts/menus\.yaml:\d+: menu 'about' uses the reserved key '7'", message), message
+
+
+def test_a_sixth_option_is_refused(prompts):
+    edit(prompts / "menus.yaml", '    "4": childhood\n', '    "4": childhood\n    "5": survival\n    "6": living\n')
+    message = problems_for(prompts)
+    assert "has 6 options; at most 5" in message
+
+
+def test_an_sms_with_a_curly_quote_is_refused(prompts):
+    edit(prompts / "topics" / "risks.yaml", "Down's syndrome)", "Down\u2019s syndrome)")
+    message = problems_for(prompts)
+    assert "outside GSM-7" in message and "topic.risks.sms" in message
+
+
+def test_an_sms_over_two_segments_is_refused(prompts):
+    edit(prompts / "topics" / "risks.yaml", "sms: >-\n", "sms: >-\n  " + "Longer text. " * 10 + "\n  ")
+    message = problems_for(prompts)
+    assert "topic.risks.sms" in message and "segments" in message
+
+
+def test_a_number_not_in_the_contacts_is_refused(prompts):
+    edit(prompts / "topics" / "risks.yaml", "Nurses: 0808 800 4040", "Nurses: 0808 800 4041")
+    message = problems_for(prompts)
+    assert "'0808 800 4041'" in message and "help_numbers" in message
+
+
+def test_a_keyword_in_two_topics_is_refused(prompts):
+    edit(prompts / "topics" / "risks.yaml", "keywords: [risks,", "keywords: [chemo, risks,")
+    message = problems_for(prompts)
+    assert "'chemo' belongs to both" in message
+
+
+def test_a_spoken_menu_that_forgets_a_key_is_refused(prompts):
+    edit(prompts / "line.yaml", "For research and clinical trials, press 3.\n      For the main menu, press hash.\n    say",
+         "For the main menu, press hash.\n    say")
+    edit(prompts / "line.yaml", "      For research and clinical trials, press 3.\n      For the main menu, press hash.\n"
+         "  after_topic", "      For the main menu, press hash.\n  after_topic")
+    message = problems_for(prompts)
+    assert "never says \"press 3\"" in message
+
+
+def test_a_missing_prompt_is_named(prompts):
+    edit(prompts / "line.yaml", "  goodbye:", "  goodby:")
+    message = problems_for(prompts)
+    assert "'goodbye' is missing" in message and "'goodby' is not used" in message
+
+
+def test_bad_opening_hours_are_refused(prompts):
+    edit(prompts / "contacts.yaml", 'mon: ["08:00", "20:00"]', 'mon: ["8am", "20:00"]')
+    message = problems_for(prompts)
+    assert re.search(r"prompts/contacts\.yaml:\d+: '8am' is not a 24-hour time", message), message
+
+
+def test_the_app_refuses_to_start_with_broken_prompts(prompts, monkeypatch):
+    from service import create_app
+
+    edit(prompts / "menus.yaml", '"3": help', '"3": nowhere')
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "x")
+    with pytest.raises(ContentError, match="nowhere"):
+        create_app({"PROMPTS_DIR": prompts, "DATABASE_URL": "sqlite://"})
