@@ -56,7 +56,39 @@ def content_check() -> None:
     click.echo(f"content check passed: {len(rows)} prompts")
 
 
+sms_cli = AppGroup("sms", help="Outbound texts.")
+
+
+@sms_cli.command("send-due")
+@click.option("--loop", is_flag=True, help="Keep running (a worker process) instead of exiting when done.")
+@click.option("--idle", default=30.0, show_default=True, help="Seconds to wait between runs with --loop.")
+@with_appcontext
+def send_due(loop: bool, idle: float) -> None:
+    """Send every text that is due, wait for each to finish, and exit 0.
+
+    Several copies may run at once on PostgreSQL; each text still goes out once.
+    SIGTERM (a platform stopping the worker) finishes the text in hand and stops.
+    """
+    import signal
+    import socket
+    import threading
+
+    from .sender import Sender, SenderConfigError
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    app = current_app._get_current_object()
+    try:
+        sender = Sender(app, name=f"{socket.gethostname()[:40]}-{os.getpid()}", stop=stop)
+    except SenderConfigError as error:
+        raise click.ClickException(str(error)) from error
+    counts = sender.run_forever(idle) if loop else sender.run_once()
+    click.echo("send-due: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing due"))
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(content_cli)
+    app.cli.add_command(sms_cli)
     app.cli.add_command(serve)

@@ -228,7 +228,7 @@ class _Reader:
             self.problem(path, None, "file is missing")
             return None
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
         except UnicodeDecodeError as exc:
             self.problem(path, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})")
             return None

@@ -40,10 +40,9 @@ def require_twilio_signature() -> None:
     """A ``before_request`` hook for webhook blueprints."""
     signature = request.headers.get("X-Twilio-Signature", "")
     token = current_app.config["TWILIO_AUTH_TOKEN"]
-    if signature and request.method == "POST":
-        if _validator(token).validate(signed_url(), request.form, signature):
-            g.twilio_verified = True
-            return
+    if signature and request.method == "POST" and _validator(token).validate(signed_url(), request.form, signature):
+        g.twilio_verified = True
+        return
     log.warning("refused %s %s: %s Twilio signature", request.method, request.path,
                 "wrong" if signature else "no")
     abort(403)

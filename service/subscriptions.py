@@ -6,6 +6,7 @@ text it queues commit together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,13 @@ from .content import Catalogue
 from .models import Subscriber
 
 SERIES_INTERVAL = dt.timedelta(days=7)
+LONDON = ZoneInfo("Europe/London")
+
+
+def same_time_next_week(moment: dt.datetime) -> dt.datetime:
+    """Seven days on at the same London wall-clock time, across a clock change too."""
+    local = moment.astimezone(LONDON).replace(tzinfo=None) + SERIES_INTERVAL
+    return local.replace(tzinfo=LONDON).astimezone(dt.UTC)
 
 
 def find(session: Session, phone: str, lock: bool = False) -> Subscriber | None:
@@ -102,5 +110,5 @@ def series_text_sent(session: Session, cat: Catalogue, subscriber: Subscriber, p
         subscriber.state = "finished"
         subscriber.next_send_at = None
         return
-    subscriber.next_send_at = sent_at + SERIES_INTERVAL
+    subscriber.next_send_at = same_time_next_week(sent_at)
     queue_series_text(session, cat, subscriber, position + 1, subscriber.next_send_at)

@@ -138,10 +138,10 @@ def test_a_keyword_in_two_topics_is_refused(prompts):
 
 
 def test_a_spoken_menu_that_forgets_a_key_is_refused(prompts):
-    edit(prompts / "line.yaml", "For research and clinical trials, press 3.\n      For the main menu, press hash.\n    say",
-         "For the main menu, press hash.\n    say")
-    edit(prompts / "line.yaml", "      For research and clinical trials, press 3.\n      For the main menu, press hash.\n"
-         "  after_topic", "      For the main menu, press hash.\n  after_topic")
+    trials = "For research and clinical trials, press 3.\n      "
+    edit(prompts / "line.yaml", trials + "For the main menu, press hash.\n    say", "For the main menu, press hash.\n    say")
+    edit(prompts / "line.yaml", trials + "For the main menu, press hash.\n  after_topic",
+         "For the main menu, press hash.\n  after_topic")
     message = problems_for(prompts)
     assert "never says \"press 3\"" in message
 

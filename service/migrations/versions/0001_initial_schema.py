@@ -1,12 +1,11 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -68,6 +67,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('claimed_at', sa.DateTime(), nullable=True),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
+    sa.Column('send_started_at', sa.DateTime(), nullable=True),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('twilio_sid', sa.String(length=64), nullable=True),
     sa.Column('delivery_status', sa.String(length=16), nullable=True),

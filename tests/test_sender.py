@@ -1,0 +1,243 @@
+"""The weekly series and the outbox, sent through the real twilio client to a fake API."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import responses
+from sqlalchemy import func, insert, select
+
+from service.db import db
+from service.models import OutboxMessage, Subscriber
+from service.sender import Sender, SenderConfigError, make_client
+
+from .calls import Call
+from .conftest import CALLER, PUBLIC, Twilio, make_app
+from .fake_twilio import ACCOUNT, API, FakeTwilio
+from .test_sms import Texter
+
+# Wednesday 2 December 2026; London is on GMT (UTC+0) then.
+MORNING = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
+NIGHT = dt.datetime(2026, 12, 2, 22, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def sender_app(database_url, tmp_path, clock):
+    app = make_app(database_url, tmp_path, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT,
+                   SEND_RATE_PER_SECOND=10_000.0)
+    yield app
+    app.extensions["line.db"].engine.dispose()
+
+
+@pytest.fixture
+def fake():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeTwilio(mock)
+
+
+def send_due(app) -> dict:
+    return dict(Sender(app).run_once())
+
+
+def rows(app) -> list[OutboxMessage]:
+    with app.app_context(), db.session() as session:
+        return session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def subscriber(app, number=CALLER) -> Subscriber:
+    with app.app_context(), db.session() as session:
+        return session.scalars(select(Subscriber).where(Subscriber.phone == number)).first()
+
+
+def join(app):
+    texter = Texter(app)
+    texter.send("JOIN")
+    texter.send("YES")
+    return texter
+
+
+def test_series_goes_out_week_by_week_in_order_and_ends(sender_app, fake, clock):
+    cat = sender_app.extensions["line.catalogue"]
+    clock.set(MORNING)
+    join(sender_app)
+    for week in range(len(cat.series)):
+        assert send_due(sender_app).get("sent") == 1, week
+        assert send_due(sender_app) == {}, "nothing more is due the same week"
+        clock.advance(days=7)
+    assert fake.bodies_to(CALLER) == [text.sms for text in cat.series]
+    assert "JOIN" in fake.bodies_to(CALLER)[-1]
+    assert subscriber(sender_app).state == "finished"
+    sent = fake.received[0]
+    assert sent["From"] == "+441632960000"
+    assert sent["StatusCallback"] == PUBLIC + "/sms/status"
+
+
+def test_a_yes_at_night_waits_for_the_morning(sender_app, fake, clock):
+    clock.set(NIGHT)
+    join(sender_app)
+    assert send_due(sender_app) == {}
+    clock.set(NIGHT + dt.timedelta(hours=9))  # 07:30: still quiet
+    assert send_due(sender_app) == {}
+    clock.set(NIGHT + dt.timedelta(hours=10, minutes=45))  # 09:15
+    assert send_due(sender_app)["sent"] == 1
+
+
+def test_later_texts_keep_the_london_wall_clock_across_a_clock_change(sender_app, fake, clock):
+    clock.set(dt.datetime(2027, 3, 25, 18, 30, tzinfo=dt.UTC))  # 18:30 GMT, Thursday
+    join(sender_app)
+    send_due(sender_app)
+    nxt = subscriber(sender_app).next_send_at
+    assert nxt == dt.datetime(2027, 4, 1, 17, 30, tzinfo=dt.UTC)  # 18:30 BST
+
+
+def test_stop_between_claim_and_send_sends_nothing(sender_app, fake, clock):
+    clock.set(MORNING)
+    texter = join(sender_app)
+    sender = Sender(sender_app)
+    with sender_app.app_context():
+        token, claimed = sender.claim()
+        assert len(claimed) == 1
+        texter.send("STOP")
+        sender.send_one(token, claimed[0])
+    assert fake.received == []
+    assert [r.state for r in rows(sender_app)] == ["cancelled"]
+
+
+def test_carrier_opt_out_21610_marks_the_subscriber(sender_app, fake, clock):
+    clock.set(MORNING)
+    join(sender_app)
+    fake.fail_next(400, 21610, "Attempt to send to unsubscribed recipient")
+    assert send_due(sender_app) == {"cancelled": 1}
+    assert subscriber(sender_app).state == "opted_out"
+    clock.advance(days=7)
+    assert send_due(sender_app) == {}
+    assert fake.received == []
+
+
+def test_429_then_success_retries_after_a_back_off(sender_app, fake, clock):
+    clock.set(MORNING)
+    join(sender_app)
+    fake.fail_next(429, 20429, "Too Many Requests")
+    assert send_due(sender_app) == {"retried": 1}
+    assert send_due(sender_app) == {}, "not due again until the back-off has passed"
+    clock.advance(seconds=31)
+    assert send_due(sender_app) == {"sent": 1}
+    assert len(fake.received) == 1
+
+
+def test_server_errors_retry_a_bounded_number_of_times_then_park(sender_app, fake, clock):
+    clock.set(MORNING)
+    join(sender_app)
+    fake.fail_next(503, 20503, "Service Unavailable", times=10)
+    outcomes = []
+    for _ in range(sender_app.config["SEND_MAX_ATTEMPTS"]):
+        outcomes.append(send_due(sender_app))
+        clock.advance(hours=2)
+    assert outcomes[-1] == {"parked": 1}
+    parked = rows(sender_app)[0]
+    assert parked.state == "parked" and "503" in parked.last_error and "gave up" in parked.last_error
+    assert send_due(sender_app) == {}
+    assert fake.received == []
+
+
+def test_a_bad_number_is_parked_at_once_with_the_reason(sender_app, fake, clock):
+    clock.set(MORNING)
+    join(sender_app)
+    fake.fail_next(400, 21211, "Invalid 'To' Phone Number")
+    assert send_due(sender_app) == {"parked": 1}
+    assert "21211" in rows(sender_app)[0].last_error
+
+
+def test_worker_killed_after_claim_before_send_is_requeued_and_sent_once(sender_app, fake, clock):
+    clock.set(MORNING)
+    join(sender_app)
+    with sender_app.app_context():
+        Sender(sender_app).claim()  # then the worker dies
+    assert send_due(sender_app) == {}, "a fresh claim is not taken over early"
+    clock.advance(minutes=11)
+    assert send_due(sender_app) == {"requeued": 1, "sent": 1}
+    assert len(fake.received) == 1
+
+
+def test_worker_killed_during_the_request_is_parked_not_sent_twice(sender_app, fake, clock, monkeypatch):
+    clock.set(MORNING)
+    join(sender_app)
+    sender = Sender(sender_app)
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt  # the process is killed while Twilio is being asked
+
+    monkeypatch.setattr(sender.client.messages, "create", dies)
+    with pytest.raises(KeyboardInterrupt):
+        sender.run_once()
+    clock.advance(minutes=11)
+    assert send_due(sender_app) == {"parked": 1}
+    assert "may or may not" in rows(sender_app)[0].last_error
+    assert fake.received == []
+
+
+def test_text_me_this_from_a_call_is_sent_even_at_night(sender_app, fake, clock):
+    clock.set(NIGHT)
+    call = Call(sender_app)
+    call.dial_in()
+    call.press("1")
+    assert call.press("8")[0] == "text_sent"
+    assert send_due(sender_app) == {"sent": 1}
+    cat = sender_app.extensions["line.catalogue"]
+    assert fake.bodies_to(CALLER) == [cat.topics["symptoms"].sms + cat.prompts["sms_topic_footer"].text]
+
+
+def test_delivery_status_callback_is_recorded(sender_app, fake, clock):
+    clock.set(MORNING)
+    join(sender_app)
+    send_due(sender_app)
+    sid = fake.received[0]["sid"]
+    twilio = Twilio(sender_app)
+    response = twilio.post("/sms/status", {"MessageSid": sid, "MessageStatus": "undelivered",
+                                           "ErrorCode": "21610", "To": CALLER})
+    assert response.status_code == 204
+    assert rows(sender_app)[0].delivery_status == "undelivered"
+    assert subscriber(sender_app).state == "opted_out"
+
+
+def test_missing_sender_configuration_is_a_clear_error(sender_app):
+    config = dict(sender_app.config, TWILIO_PHONE_NUMBER="", TWILIO_MESSAGING_SERVICE_SID="")
+    with pytest.raises(SenderConfigError, match="TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID"):
+        make_client(config)
+
+
+def test_send_due_command_exits_zero_and_reports(sender_app, fake, clock):
+    clock.set(MORNING)
+    join(sender_app)
+    result = sender_app.test_cli_runner().invoke(args=["sms", "send-due"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1" in result.output
+
+
+@pytest.mark.postgres
+def test_four_workers_send_ten_thousand_texts_exactly_once(database_url, tmp_path, clock, fake):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers at once need PostgreSQL (SKIP LOCKED)")
+    app = make_app(database_url, tmp_path, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT,
+                   SEND_RATE_PER_SECOND=1_000_000.0, SEND_BATCH_SIZE=100)
+    clock.set(MORNING)
+    total = 10_000
+    with app.app_context(), db.session() as session:
+        session.execute(insert(OutboxMessage), [
+            {"dedupe_key": f"load:{i}", "kind": "text_me", "to_number": f"+4474{i:08d}", "body": f"text {i}",
+             "state": "queued", "due_at": MORNING, "attempts": 0, "created_at": MORNING} for i in range(total)])
+    workers = [Sender(app, name=f"w{n}") for n in range(4)]
+    threads = [threading.Thread(target=w.run_once) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    bodies = [m["Body"] for m in fake.received]
+    assert len(bodies) == total
+    assert len(set(bodies)) == total
+    assert all(w.counts["sent"] > 0 for w in workers), [w.counts for w in workers]
+    with app.app_context(), db.session() as session:
+        states = dict(session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
+    assert states == {"sent": total}
+    app.extensions["line.db"].engine.dispose()
