@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _system_now() -> dt.datetime:

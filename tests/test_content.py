@@ -139,7 +139,8 @@ def test_a_keyword_in_two_topics_is_refused(prompts):
 
 def test_a_spoken_menu_that_forgets_a_key_is_refused(prompts):
     trials = "For research and clinical trials, press 3.\n      "
-    edit(prompts / "line.yaml", trials + "For the main menu, press hash.\n    say", "For the main menu, press hash.\n    say")
+    hash_key = "For the main menu, press hash.\n"
+    edit(prompts / "line.yaml", trials + hash_key + "    say", hash_key + "    say")
     edit(prompts / "line.yaml", trials + "For the main menu, press hash.\n  after_topic",
          "For the main menu, press hash.\n  after_topic")
     message = problems_for(prompts)
