@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt 2>/dev/null | cksum | cut -d' ' -f1)
 export LINE_DEV_MODE ?= 1
 
-.PHONY: run test lint audio audio-check bench clean
+.PHONY: run test lint audio audio-check bench clean browser-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/flask --app service serve
 
-test: $(STAMP) lint
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@4.14.1
+
+browser-deps: $(STAMP) $(AXE)
+
+test: $(STAMP) lint browser-deps
 	$(BIN)/flask --app service content check
 	$(BIN)/pytest
 

@@ -112,3 +112,23 @@ class UsageEvent(Base):
     event: Mapped[str] = mapped_column(String(16))
     node: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(32))
+
+
+class CallbackRequest(Base):
+    """A caller asked to be called back while the support line was closed.
+
+    It must hold the number; it is deleted a set time after it is marked done.
+    """
+
+    __tablename__ = "callback_requests"
+    __table_args__ = (Index("ix_callback_state_created", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    call_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # open, done
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(64))

@@ -17,6 +17,8 @@ from service.config import normalise_database_url
 from service.db import upgrade
 from service.models import Base
 
+pytest_plugins = ["tests.browser"]
+
 TOKEN = "12345678901234567890123456789012"  # digits only: must stay a string
 PUBLIC = "https://line.example.org"
 CALLER = "+447400123456"  # a valid UK mobile
