@@ -25,7 +25,16 @@ browser-deps: $(STAMP) $(AXE)
 
 test: $(STAMP) lint browser-deps
 	$(BIN)/flask --app service content check
+	$(BIN)/flask --app service audio check
 	$(BIN)/pytest
+
+# Rebuild the clips after a content change (installs the offline voice first).
+audio: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-audio.txt
+	$(BIN)/flask --app service audio build
+
+audio-check: $(STAMP)
+	$(BIN)/flask --app service audio check
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests bench

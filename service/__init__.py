@@ -39,9 +39,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_clips(app, catalogue)
 
     from . import health, sms, voice
+    from .audio.serve import bp as audio_bp
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(audio_bp)
 
     from .cli import register_commands
     register_commands(app)

@@ -88,6 +88,9 @@ def send_due(loop: bool, idle: float) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from .audio.cli import audio_cli
+
+    app.cli.add_command(audio_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(sms_cli)

@@ -248,3 +248,53 @@ def test_a_fault_inside_a_call_still_answers_with_an_apology(app, monkeypatch):
     call.dial_in()
     assert call.press("1") == ["error", "help_numbers", "menu_main"]
     assert call.gather is not None
+
+
+def test_every_prompt_is_played_from_a_current_clip_in_both_speeds(app):
+    cat = app.extensions["line.catalogue"]
+    speaker = app.extensions["line.speaker"]
+    with app.test_request_context():
+        for prompt_id in cat.voice_prompts():
+            for slow in (False, True):
+                url = speaker.clips(prompt_id, slow)
+                assert url and url.startswith(PUBLIC + "/audio/" + prompt_id + "-"), (prompt_id, slow)
+                name = url.rsplit("/", 1)[-1]
+                response = app.test_client().get(f"/audio/{name}")
+                assert response.status_code == 200 and response.mimetype == "audio/mpeg"
+                response.close()
+
+
+def test_welcome_with_the_keys_takes_under_fifteen_seconds(app):
+    durations = app.extensions["line.clip_durations"]
+    assert durations["welcome"] < 10.0
+    assert durations["welcome"] + durations["keys"] < 15.0
+
+
+def test_calls_play_clips_and_slow_clips_after_7(call):
+    call.dial_in()
+    plays = [p.text for p in call.gather.findall("Play")]
+    assert len(plays) == 3 and all("-normal-" in p for p in plays)
+    call.press("7")
+    plays = [p.text for p in call.gather.findall("Play")]
+    assert plays and all("-slow-" in p for p in plays)
+
+
+def test_a_missing_clip_falls_back_to_say_and_the_call_carries_on(tmp_path, sqlite_only, clock):
+    from .conftest import make_app
+
+    app = make_app(sqlite_only, tmp_path, AUDIO_DIR=tmp_path / "no-audio")
+    call = Call(app)
+    assert call.dial_in() == ["welcome", "keys", "menu_main"]
+    says = call.gather.findall("Say")
+    assert len(says) == 3
+    assert says[0].get("language") == "en-GB"
+    assert call.press("1") == ["topic.symptoms", "after_topic"]
+
+
+def test_audio_base_url_points_plays_at_a_cdn(tmp_path, sqlite_only, clock):
+    from .conftest import make_app
+
+    app = make_app(sqlite_only, tmp_path, AUDIO_BASE_URL="https://cdn.example.net/all-line")
+    call = Call(app)
+    call.dial_in()
+    assert all(p.text.startswith("https://cdn.example.net/all-line/") for p in call.gather.findall("Play"))
