@@ -27,7 +27,10 @@ VOICE_PROMPTS = (
     "welcome", "keys", "after_topic", "no_input", "wrong_key", "not_understood",
     "many_wrong", "help_numbers", "goodbye", "no_input_goodbye", "error",
     "slow_on", "slow_off", "transfer", "transfer_failed", "text_sent",
-    "text_already_sent", "text_not_possible", "text_failed", "text_nothing", "text_opted_out",
+    "text_already_sent", "text_not_possible", "text_failed",
+    "callback_offer", "callback_enter", "callback_read_back", "callback_confirm_keys", "callback_invalid",
+    "callback_no_number", "callback_already", "callback_failed", *(f"digit_{d}" for d in range(10)),
+    "text_nothing", "text_opted_out",
 )
 SMS_PROMPTS = (
     "sms_greeting", "sms_topic_footer", "sms_help", "sms_not_understood",
@@ -88,6 +91,7 @@ class SupportLine:
     timezone: str
     hours: dict[str, tuple[dt.time, dt.time]]
     closed: Prompt
+    callback_booked: Prompt
 
 
 @dataclass(frozen=True)
@@ -128,12 +132,15 @@ class Catalogue:
             return self.topics[prompt_id.removeprefix("topic.")].voice
         if prompt_id == "support_closed":
             return self.support_line.closed
+        if prompt_id == "callback_booked":
+            return self.support_line.callback_booked
         return self.prompts[prompt_id]
 
     def voice_prompts(self) -> dict[str, Prompt]:
         found = {p.id: p for p in self.prompts.values() if p.is_voice}
         found.update({t.voice.id: t.voice for t in self.topics.values()})
         found["support_closed"] = self.support_line.closed
+        found["callback_booked"] = self.support_line.callback_booked
         return found
 
     def spoken_texts(self) -> dict[str, str]:
@@ -465,8 +472,11 @@ def _load_contacts(reader: _Reader, path: Path, origins: dict):
         closed = reader.prompt(path, spec, "closed", "support_closed")
         if closed:
             origins["support_closed"] = reader.where(path, spec.line_of("closed"))
-        if name and dial and timezone and closed:
-            support_line = SupportLine(name, dial, timezone, hours, closed)
+        booked = reader.prompt(path, spec, "callback_booked", "callback_booked")
+        if booked:
+            origins["callback_booked"] = reader.where(path, spec.line_of("callback_booked"))
+        if name and dial and timezone and closed and booked:
+            support_line = SupportLine(name, dial, timezone, hours, closed, booked)
     numbers = []
     entries = data.get("help_numbers")
     if not isinstance(entries, list) or not entries:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from . import matching
+from . import matching, phones
 from .content import MAIN_MENU, Catalogue
 
 MAX_WRONG = 3
@@ -17,12 +17,16 @@ MAX_SILENCES = 2
 
 @dataclass(frozen=True)
 class CallState:
-    """Where a caller is. ``node`` is a menu id, or a topic id once its summary has played."""
+    """Where a caller is. ``node`` is a menu id, a topic id once its summary has played,
+    or one of the callback steps. ``topic`` is the last topic heard; ``number`` the
+    callback number being confirmed."""
 
     node: str = MAIN_MENU
     slow: bool = False
     misses: int = 0
     silences: int = 0
+    topic: str = ""
+    number: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,64 +40,100 @@ class TextTopic:
 
 
 @dataclass(frozen=True)
+class BookCallback:
+    """Store a callback request: ``number`` as keyed, or None for the caller's own number."""
+
+    number: str | None
+    topic: str
+
+
+@dataclass(frozen=True)
 class Turn:
     prompts: tuple[str, ...]
     state: CallState
     listen: bool = True
     hangup: bool = False
-    effect: Transfer | TextTopic | None = None
+    effect: Transfer | TextTopic | BookCallback | None = None
     reached: str | None = None
+    # Listening for a whole phone number (ended by #) rather than one key.
+    collect_number: bool = False
 
 
-def present(cat: Catalogue, node: str) -> tuple[str, ...]:
-    """What a caller hears on arriving at (or repeating) a node."""
+# The callback steps, offered by 0 when the support line is closed.
+CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM = "callback", "callback_number", "callback_confirm"
+CALLBACK_NODES = (CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM)
+
+
+def read_back(number: str) -> tuple[str, ...]:
+    return tuple(f"digit_{digit}" for digit in number)
+
+
+def present(cat: Catalogue, state: CallState) -> tuple[str, ...]:
+    """What a caller hears on arriving at (or repeating) where they are."""
+    node = state.node
     if node in cat.topics:
         return (f"topic.{node}", "after_topic")
+    if node == CALLBACK_OFFER:
+        return ("callback_offer",)
+    if node == CALLBACK_NUMBER:
+        return ("callback_enter",)
+    if node == CALLBACK_CONFIRM:
+        return ("callback_read_back", *read_back(state.number), "callback_confirm_keys")
     return (cat.menus[node].voice,)
 
 
 def valid_state(cat: Catalogue, state: CallState) -> CallState:
-    """A state from a URL may name a node that no longer exists after a content change."""
-    if state.node in cat.topics or state.node in cat.menus:
+    """A state from a URL may name a node or topic that no longer exists after a content change."""
+    if state.topic and state.topic not in cat.topics:
+        state = replace(state, topic="")
+    if state.node == CALLBACK_CONFIRM and not phones.is_uk_number(state.number):
+        state = replace(state, node=CALLBACK_NUMBER, number="")
+    if state.node in cat.topics or state.node in cat.menus or state.node in CALLBACK_NODES:
         return state
     return replace(state, node=MAIN_MENU)
 
 
 def start(cat: Catalogue, slow: bool = False) -> Turn:
     state = CallState(slow=slow)
-    return Turn(("welcome", "keys", *present(cat, MAIN_MENU)), state, reached=MAIN_MENU)
+    return Turn(("welcome", "keys", *present(cat, state)), state, reached=MAIN_MENU)
+
+
+def _turn(cat: Catalogue, prompts: tuple[str, ...], state: CallState, reached: str | None = None) -> Turn:
+    """Say ``prompts``, then what belongs where the caller now is, and listen."""
+    return Turn(prompts + present(cat, state), state, reached=reached,
+                collect_number=state.node == CALLBACK_NUMBER)
 
 
 def _go(cat: Catalogue, state: CallState, node: str, before: tuple[str, ...] = ()) -> Turn:
-    new = replace(state, node=node, misses=0, silences=0)
-    return Turn(before + present(cat, node), new, reached=node)
+    topic = node if node in cat.topics else state.topic
+    new = replace(state, node=node, misses=0, silences=0, topic=topic)
+    return _turn(cat, before, new, reached=node)
 
 
 def _miss(cat: Catalogue, state: CallState, prompt: str) -> Turn:
     misses = state.misses + 1
     if misses >= MAX_WRONG:
         return _go(cat, state, MAIN_MENU, ("many_wrong",))
-    new = replace(state, misses=misses, silences=0)
-    return Turn((prompt, *present(cat, state.node)), new)
+    return _turn(cat, (prompt,), replace(state, misses=misses, silences=0))
 
 
 def _command(cat: Catalogue, state: CallState, name: str, support_open: bool) -> Turn:
     here = replace(state, misses=0, silences=0)
     if name == "repeat":
-        return Turn(present(cat, state.node), here)
+        return _turn(cat, (), here)
     if name == "main_menu":
         return _go(cat, state, MAIN_MENU)
     if name == "person":
         if support_open:
             return Turn(("transfer",), here, listen=False, effect=Transfer(cat.support_line.dial))
-        return Turn(("support_closed", *present(cat, state.node)), here)
+        return _go(cat, state, CALLBACK_OFFER, ("support_closed",))
     if name == "slower":
         slow = not state.slow
-        return Turn(("slow_on" if slow else "slow_off", *present(cat, state.node)), replace(here, slow=slow))
+        return _turn(cat, ("slow_on" if slow else "slow_off",), replace(here, slow=slow))
     if name == "text_me":
         if state.node in cat.topics:
             return Turn((), here, effect=TextTopic(state.node))
-        return Turn(("text_nothing", *present(cat, state.node)), here)
+        return _turn(cat, ("text_nothing",), here)
     if name == "goodbye":
         return Turn(("goodbye",), here, listen=False, hangup=True)
     raise ValueError(f"unknown command {name!r}")
@@ -101,6 +141,32 @@ def _command(cat: Catalogue, state: CallState, name: str, support_open: bool) ->
 
 KEY_COMMANDS = {"*": "repeat", "#": "main_menu", "0": "person", "7": "slower", "8": "text_me"}
 GOODBYE_KEY = "9"
+
+
+def _callback_key(cat: Catalogue, state: CallState, key: str) -> Turn | None:
+    """Keys that mean something on the callback steps; None for the usual handling."""
+    if state.node == CALLBACK_OFFER:
+        if key == "1":
+            return Turn((), state, effect=BookCallback(None, state.topic))
+        if key == "2":
+            return _go(cat, state, CALLBACK_NUMBER)
+    if state.node == CALLBACK_CONFIRM:
+        if key == "1":
+            return Turn((), state, effect=BookCallback(state.number, state.topic))
+        if key == "2":
+            return _go(cat, replace(state, number=""), CALLBACK_NUMBER)
+    return None
+
+
+def _number_entered(cat: Catalogue, state: CallState, digits: str, support_open: bool) -> Turn:
+    """On the "key in your number" step the caller sends a whole number, ended by #."""
+    single = digits.strip("#")
+    if single in KEY_COMMANDS:
+        return _command(cat, state, KEY_COMMANDS[single], support_open)
+    number = "".join(ch for ch in digits if ch.isdigit())
+    if phones.is_uk_number(number):
+        return _go(cat, replace(state, number=number), CALLBACK_CONFIRM)
+    return _miss(cat, state, "callback_invalid")
 
 
 def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_open: bool = False) -> Turn:
@@ -111,11 +177,15 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         if silences >= MAX_SILENCES:
             return Turn(("no_input_goodbye", "help_numbers", "goodbye"), replace(state, silences=silences),
                         listen=False, hangup=True)
-        return Turn(("no_input", *present(cat, state.node)), replace(state, silences=silences))
+        return _turn(cat, ("no_input",), replace(state, silences=silences))
     if kind == "key":
+        if state.node == CALLBACK_NUMBER:
+            return _number_entered(cat, state, value.strip(), support_open)
         key = value.strip()[:1]
         if key in KEY_COMMANDS:
             return _command(cat, state, KEY_COMMANDS[key], support_open)
+        if state.node in CALLBACK_NODES:
+            return _callback_key(cat, state, key) or _miss(cat, state, "wrong_key")
         if state.node in cat.topics:
             if key == GOODBYE_KEY:
                 return _command(cat, state, "goodbye", support_open)
@@ -126,8 +196,8 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         return _miss(cat, state, "wrong_key")
     if kind == "speech":
         said = matching.normalise(value)
-        if re.fullmatch(r"[0-9]", said):
-            return step(cat, state, "key", said, support_open)
+        if re.fullmatch(r"[0-9]", said) or (state.node == CALLBACK_NUMBER and re.fullmatch(r"[0-9 ]+", said)):
+            return step(cat, state, "key", said.replace(" ", ""), support_open)
         name = matching.command(said, cat.voice_commands) or matching.keyword(
             said, {w: n for n, words in cat.voice_commands.items() for w in words})
         node = matching.keyword(said, cat.node_keywords())
@@ -145,17 +215,29 @@ def after_text(cat: Catalogue, state: CallState, outcome: str) -> Turn:
     return Turn((outcome, "after_topic" if state.node in cat.topics else cat.menus[state.node].voice), state)
 
 
+CALLBACK_RETRY_OUTCOMES = {"callback_no_number"}
+
+
+def after_callback(cat: Catalogue, state: CallState, outcome: str) -> Turn:
+    """After a callback request was tried: say how it went; on success, back to the main menu."""
+    state = valid_state(cat, state)
+    if outcome in CALLBACK_RETRY_OUTCOMES:
+        return _go(cat, state, CALLBACK_OFFER, (outcome,))
+    return _go(cat, replace(state, number=""), MAIN_MENU, (outcome,))
+
+
 def after_dial(cat: Catalogue, state: CallState, answered: bool) -> Turn:
     """The transfer ended: after a real conversation say goodbye, otherwise offer help and the menu."""
     state = valid_state(cat, state)
     if answered:
         return Turn(("goodbye",), state, listen=False, hangup=True)
-    return Turn(("transfer_failed", "help_numbers", *present(cat, state.node)), state)
+    return _turn(cat, ("transfer_failed", "help_numbers"), state)
 
 
 def apology(cat: Catalogue, slow: bool = False) -> Turn:
     """What a caller hears when something broke: never silence, never a dead end."""
-    return Turn(("error", "help_numbers", *present(cat, MAIN_MENU)), CallState(slow=slow))
+    state = CallState(slow=slow)
+    return Turn(("error", "help_numbers", *present(cat, state)), state)
 
 
 # -- SMS -----------------------------------------------------------------------

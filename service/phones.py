@@ -31,3 +31,12 @@ def is_uk_mobile(number: str) -> bool:
     return (phonenumbers.is_valid_number(parsed)
             and phonenumbers.region_code_for_number(parsed) == HOME_REGION
             and phonenumbers.number_type(parsed) in TEXTABLE)
+
+
+def is_uk_number(number: str) -> bool:
+    """A number a person could be called back on: valid, and in the UK."""
+    try:
+        parsed = phonenumbers.parse((number or "").strip(), HOME_REGION)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(parsed) == HOME_REGION

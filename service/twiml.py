@@ -54,6 +54,16 @@ def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: st
             speaker.add(response, prompt_id, slow)
         response.dial(turn.effect.number, action=dial_action_url, method="POST", timeout=dial_timeout)
         return response
+    if turn.listen and turn.collect_number:
+        # A whole phone number: keys only, ended by # (announced in the prompt).
+        gather = response.gather(
+            input="dtmf", finish_on_key="#", timeout=timeout + 4, action=action_url, method="POST",
+            action_on_empty_result=True,
+        )
+        for prompt_id in turn.prompts:
+            speaker.add(gather, prompt_id, slow)
+        response.redirect(action_url, method="POST")
+        return response
     if turn.listen:
         gather = response.gather(
             input="dtmf speech", language="en-GB", hints=hints, finish_on_key="", num_digits=1,

@@ -10,9 +10,9 @@ import re
 
 from flask import Blueprint, Response, current_app, g, request
 
-from . import analytics, clock, hours, menu, texting, twiml
+from . import analytics, callbacks, clock, hours, menu, texting, twiml
 from .analytics import masked
-from .menu import CallState, TextTopic, Turn
+from .menu import BookCallback, CallState, TextTopic, Turn
 from .signatures import external_url, require_twilio_signature
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 bp.before_request(require_twilio_signature)
 
 NODE_PATTERN = re.compile(r"[a-z_]{1,32}")
+NUMBER_PATTERN = re.compile(r"[0-9]{1,15}")
 
 
 def _catalogue():
@@ -33,16 +34,25 @@ def _small_int(name: str, limit: int) -> int:
 
 def _state() -> CallState:
     node = request.args.get("node", menu.MAIN_MENU)
+    topic = request.args.get("topic", "")
+    number = request.args.get("number", "")
     return CallState(
         node=node if NODE_PATTERN.fullmatch(node) else menu.MAIN_MENU,
         slow=request.args.get("slow") == "1",
         misses=_small_int("misses", menu.MAX_WRONG),
         silences=_small_int("silences", menu.MAX_SILENCES),
+        topic=topic if NODE_PATTERN.fullmatch(topic) else "",
+        number=number if NUMBER_PATTERN.fullmatch(number) else "",
     )
 
 
 def _state_args(state: CallState) -> dict:
-    return {"node": state.node, "slow": int(state.slow), "misses": state.misses, "silences": state.silences}
+    args = {"node": state.node, "slow": int(state.slow), "misses": state.misses, "silences": state.silences}
+    if state.topic:
+        args["topic"] = state.topic
+    if state.number:
+        args["number"] = state.number
+    return args
 
 
 def _call_sid() -> str:
@@ -93,6 +103,9 @@ def menu_choice() -> Response:
     if isinstance(turn.effect, TextTopic):
         outcome = texting.text_topic(cat, _call_sid(), request.form.get("From", ""), turn.effect.topic_id)
         turn = menu.after_text(cat, turn.state, outcome)
+    elif isinstance(turn.effect, BookCallback):
+        outcome = callbacks.book(_call_sid(), request.form.get("From", ""), turn.effect.number, turn.effect.topic)
+        turn = menu.after_callback(cat, turn.state, outcome)
     return _answer(turn)
 
 

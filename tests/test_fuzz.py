@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 from service import gsm
 from service.content import load_catalogue
-from service.menu import CallState, start, step
+from service.menu import CALLBACK_NODES, CallState, start, step
 
 from .conftest import Twilio
 
 CAT = load_catalogue()
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
 keys = st.sampled_from(list("0123456789*#")) | st.text(max_size=5)
-nodes = st.sampled_from([*CAT.menus, *CAT.topics]) | st.text(max_size=40)
+nodes = st.sampled_from([*CAT.menus, *CAT.topics, *CALLBACK_NODES]) | st.text(max_size=40)
 _sids = itertools.count()
 fuzz = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -28,7 +28,8 @@ fuzz = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
        digits=keys, speech=text)
 def test_voice_menu_never_fails(app, node, slow, misses, digits, speech):
     twilio = Twilio(app)
-    query = urllib.parse.urlencode({"node": node, "slow": slow, "misses": misses})
+    query = urllib.parse.urlencode({"node": node, "slow": slow, "misses": misses, "number": misses,
+                                    "topic": node})
     params = {"CallSid": "CA" + "f" * 32, "From": "+447400123456", "Digits": digits, "SpeechResult": speech}
     response = twilio.post(f"/voice/menu?{query}", params)
     assert response.status_code == 200
@@ -62,13 +63,13 @@ def test_engine_always_says_something_or_acts(events):
             assert not turn.listen
             break
         state = turn.state
-        assert state.node in CAT.menus or state.node in CAT.topics
+        assert state.node in CAT.menus or state.node in CAT.topics or state.node in CALLBACK_NODES
         assert isinstance(state, CallState)
 
 
-@pytest.mark.parametrize("node", [*CAT.menus, *CAT.topics])
+@pytest.mark.parametrize("node", [*CAT.menus, *CAT.topics, *CALLBACK_NODES])
 def test_engine_handles_every_key_on_every_node(node):
     for key in "0123456789*#":
         for support_open in (True, False):
-            turn = step(CAT, CallState(node=node), "key", key, support_open=support_open)
+            turn = step(CAT, CallState(node=node, number="02079460000"), "key", key, support_open=support_open)
             assert turn.prompts or turn.effect is not None

@@ -111,8 +111,9 @@ def test_reserved_keys_on_every_menu_and_topic(app, clock):
 
         clock.set(CLOSED_TIME)
         call = arrive(app, node)
-        assert call.press("0") == ["support_closed", *expected_here], node
-        assert call.gather is not None
+        assert call.press("0") == ["support_closed", "callback_offer"], node
+        assert call.state["node"] == "callback"
+        assert call.press("#") == ["menu_main"], node
 
         call = arrive(app, node)
         if node in cat.topics:
@@ -183,7 +184,7 @@ def test_speech_commands(call, clock):
     assert call.say("slower please")[0] == "slow_on"
     assert call.say("main menu") == ["menu_main"]
     clock.set(CLOSED_TIME)
-    assert call.say("operator")[0] == "support_closed"
+    assert call.say("operator") == ["support_closed", "callback_offer"]
 
 
 def test_slow_speech_is_kept_for_the_rest_of_the_call(call):
@@ -298,3 +299,66 @@ def test_audio_base_url_points_plays_at_a_cdn(tmp_path, sqlite_only, clock):
     call = Call(app)
     call.dial_in()
     assert all(p.text.startswith("https://cdn.example.net/all-line/") for p in call.gather.findall("Play"))
+
+
+def callback_requests(app):
+    from sqlalchemy import select
+
+    from service.db import db
+    from service.models import CallbackRequest
+
+    with app.app_context(), db.session() as session:
+        return session.scalars(select(CallbackRequest)).all()
+
+
+def test_callback_on_the_callers_own_number_is_stored_with_the_topic(app, clock):
+    clock.set(CLOSED_TIME)
+    call = Call(app)
+    call.dial_in()
+    call.press("2")  # treatment
+    assert call.press("0") == ["support_closed", "callback_offer"]
+    assert call.press("1") == ["callback_booked", "menu_main"]
+    assert call.gather is not None
+    [request] = callback_requests(app)
+    assert request.phone == "+447400123456" and request.topic == "treatment" and request.state == "open"
+    assert request.call_hash != call.params["CallSid"]
+    call.press("0")
+    assert call.press("1") == ["callback_already", "menu_main"]
+    assert len(callback_requests(app)) == 1
+
+
+def test_callback_on_a_keyed_number_is_read_back_for_confirmation(app, clock):
+    clock.set(CLOSED_TIME)
+    call = Call(app)
+    call.dial_in()
+    call.press("0")
+    assert call.press("2") == ["callback_enter"]
+    gather = call.gather
+    assert gather.get("input") == "dtmf" and gather.get("finishOnKey") == "#"
+    assert call.press("123") == ["callback_invalid", "callback_enter"]
+    heard = call.press("02079460000")
+    assert heard == ["callback_read_back", *[f"digit_{d}" for d in "02079460000"], "callback_confirm_keys"]
+    assert call.press("2") == ["callback_enter"]
+    call.press("02079460000")
+    assert call.press("1") == ["callback_booked", "menu_main"]
+    [request] = callback_requests(app)
+    assert request.phone == "+442079460000" and request.topic is None
+
+
+def test_withheld_caller_is_asked_to_key_a_number(app, clock):
+    clock.set(CLOSED_TIME)
+    call = Call(app, caller="anonymous")
+    call.dial_in()
+    call.press("0")
+    assert call.press("1") == ["callback_no_number", "callback_offer"]
+    assert call.press("2") == ["callback_enter"]
+
+
+def test_star_repeats_the_number_prompt_and_silence_is_handled(app, clock):
+    clock.set(CLOSED_TIME)
+    call = Call(app)
+    call.dial_in()
+    call.press("0")
+    call.press("2")
+    assert call.press("*") == ["callback_enter"]
+    assert call.silence() == ["no_input", "callback_enter"]
