@@ -31,8 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     catalogue = load_catalogue(app.config["PROMPTS_DIR"])
     app.extensions["line.catalogue"] = catalogue
-    app.extensions["line.hints"] = ", ".join(sorted(
-        {*catalogue.node_keywords(), *(w for words in catalogue.voice_commands.values() for w in words)}))
+    app.extensions["line.hints"] = catalogue.voice_hints()
     db.init_app(app)
 
     from .audio_clips import init_clips

@@ -20,7 +20,7 @@ def db_upgrade() -> None:
 
 
 @click.command("serve")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="$PORT or 5000")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="$PORT or 5000")
 @with_appcontext
 def serve(port: int) -> None:
     """Run the line locally: schema up to date, token and webhook URLs printed, then serve."""
@@ -29,7 +29,9 @@ def serve(port: int) -> None:
     app = current_app._get_current_object()
     db.upgrade()
     print_dev_banner(app, port)
-    app.run(host="127.0.0.1", port=port, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    run_simple("127.0.0.1", port, app, threaded=True)
 
 
 content_cli = AppGroup("content", help="The words of the line.")

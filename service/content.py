@@ -153,7 +153,7 @@ class Catalogue:
         for menu in self.menus.values():
             found[f"menu.{menu.id}.sms"] = self.prompts[menu.sms].text
         for topic in self.topics.values():
-            found[f"topic.{topic.id}.sms"] = topic.sms + self.prompts["sms_topic_footer"].text
+            found[f"topic.{topic.id}.sms"] = self.topic_sms(topic.id)
             found[f"sms_not_understood+{menu.id}"] = (
                 self.prompts["sms_not_understood"].text + "\n" + self.prompts[menu.sms].text)
         for text in self.series:
@@ -162,6 +162,16 @@ class Catalogue:
             found[f"series.{key}"] = value
         found["sms_greeting+menu"] = self.greeting_with_menu()
         return found
+
+    def topic_sms(self, topic_id: str) -> str:
+        """A topic as texted: its SMS version, then how to get more."""
+        return self.topics[topic_id].sms + " " + self.prompts["sms_topic_footer"].text
+
+    def voice_hints(self) -> str:
+        """Speech hints for every Gather: the first words of each topic, menu and command."""
+        words = [w for node in (*self.topics.values(), *self.menus.values()) for w in node.keywords[:3]]
+        words += [w for commands in self.voice_commands.values() for w in commands[:2]]
+        return ", ".join(dict.fromkeys(words))
 
     def greeting_with_menu(self) -> str:
         return self.prompts["sms_greeting"].text + "\n" + self.prompts[self.menus[MAIN_MENU].sms].text

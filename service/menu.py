@@ -259,8 +259,7 @@ def sms_command(cat: Catalogue, body: str) -> str | None:
 
 def _sms_node(cat: Catalogue, node: str) -> SmsTurn:
     if node in cat.topics:
-        topic = cat.topics[node]
-        return SmsTurn(topic.sms + cat.prompts["sms_topic_footer"].text, MAIN_MENU, reached=node)
+        return SmsTurn(cat.topic_sms(node), MAIN_MENU, reached=node)
     return SmsTurn(cat.prompts[cat.menus[node].sms].text, node, reached=node)
 
 

@@ -185,7 +185,7 @@ def test_text_me_this_from_a_call_is_sent_even_at_night(sender_app, fake, clock)
     assert call.press("8")[0] == "text_sent"
     assert send_due(sender_app) == {"sent": 1}
     cat = sender_app.extensions["line.catalogue"]
-    assert fake.bodies_to(CALLER) == [cat.topics["symptoms"].sms + cat.prompts["sms_topic_footer"].text]
+    assert fake.bodies_to(CALLER) == [cat.topic_sms("symptoms")]
 
 
 def test_delivery_status_callback_is_recorded(sender_app, fake, clock):

@@ -181,3 +181,10 @@ def test_reply_is_a_single_twiml_message(texter):
     params = {"MessageSid": "SM" + "7" * 32, "From": CALLER, "To": LINE_NUMBER, "Body": "hi"}
     root = ET.fromstring(twilio.post("/sms", params).data)
     assert [child.tag for child in root] == ["Message"]
+
+
+def test_a_topic_text_ends_with_a_spaced_footer(texter):
+    reply = texter.send("symptoms")
+    footer = texter.cat.prompts["sms_topic_footer"].text
+    assert reply.endswith(" " + footer)
+    assert not reply.endswith("  " + footer)

@@ -1,0 +1,49 @@
+"""The README tells the truth: its commands, variables and keywords match the code."""
+from __future__ import annotations
+
+import re
+
+from service.config import PROJECT_ROOT
+from service.content import load_catalogue
+
+README = (PROJECT_ROOT / "README.md").read_text()
+MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
+CONFIG = (PROJECT_ROOT / "service" / "config.py").read_text()
+PROCFILE = (PROJECT_ROOT / "Procfile").read_text()
+
+
+def test_every_environment_variable_read_is_documented():
+    read = set(re.findall(r'_env\("([A-Z_]+)"', CONFIG))
+    assert read, "config.py reads no variables?"
+    for name in read | {"PORT", "WEB_CONCURRENCY"}:
+        assert f"`{name}`" in README, f"{name} is read but not in the README's environment table"
+
+
+def test_every_make_target_the_readme_names_exists():
+    named = set(re.findall(r"make ([a-z-]+)", README))
+    assert {"run", "test"} <= named
+    targets = set(re.findall(r"^([a-z-]+):", MAKEFILE, re.MULTILINE))
+    assert named <= targets, named - targets
+
+
+def test_the_opt_out_and_opt_in_words_are_the_ones_the_line_honours():
+    cat = load_catalogue()
+    for word in cat.sms_commands["stop"] + cat.sms_commands["start"]:
+        assert f"`{word.upper()}`" in README, word
+
+
+def test_the_menu_tree_in_the_readme_matches_the_menus():
+    cat = load_catalogue()
+    tree = README.split("## Menu tree", 1)[1].split("##", 1)[0]
+    for key, target in cat.menus["main"].options:
+        assert re.search(rf"^\s+{key} ", tree, re.MULTILINE), (key, target)
+    for menu in cat.menus.values():
+        assert len(menu.options) <= 5
+
+
+def test_the_procfile_commands_are_the_documented_ones():
+    for process in ("web", "release", "worker"):
+        assert re.search(rf"^{process}:", PROCFILE, re.MULTILINE), process
+        assert f"`{process}`" in README, process
+    assert "flask --app service db upgrade" in PROCFILE and "flask --app service db upgrade" in README
+    assert "flask --app service sms send-due" in PROCFILE and "flask --app service sms send-due" in README
