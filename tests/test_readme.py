@@ -20,7 +20,8 @@ def test_every_environment_variable_read_is_documented():
 
 
 def test_every_make_target_the_readme_names_exists():
-    named = set(re.findall(r"make ([a-z-]+)", README))
+    named = set(re.findall(r"`make ([a-z-]+)`|^make ([a-z-]+)", README, re.MULTILINE))
+    named = {a or b for a, b in named}
     assert {"run", "test"} <= named
     targets = set(re.findall(r"^([a-z-]+):", MAKEFILE, re.MULTILINE))
     assert named <= targets, named - targets
