@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,15 +33,26 @@ def pseudonym(value: str) -> str:
     return hmac.new(salt(), value.strip().encode(), hashlib.sha256).hexdigest()
 
 
+# After a database fault, stop trying for a while: a caller must not wait on a
+# dead database for every event (this process only; it holds no call state).
+PAUSE_AFTER_FAULT_SECONDS = 30.0
+_paused_until = 0.0
+
+
 def record(channel: str, who: str, session_id: str, event: str, node: str | None = None,
            detail: str | None = None) -> None:
+    global _paused_until
+    if time.monotonic() < _paused_until:
+        return
     try:
         with db.session() as session:
             session.add(UsageEvent(channel=channel, caller_hash=pseudonym(who or "unknown"),
                                    session_hash=pseudonym(session_id or "unknown"), event=event,
                                    node=node, detail=(detail or None) and detail[:32]))
-    except SQLAlchemyError:
-        log.exception("usage event %s/%s not recorded (database)", channel, event)
+    except SQLAlchemyError as error:
+        _paused_until = time.monotonic() + PAUSE_AFTER_FAULT_SECONDS
+        log.error("usage events paused for %.0f s: %s/%s not recorded (%s)", PAUSE_AFTER_FAULT_SECONDS,
+                  channel, event, type(error).__name__)
 
 
 def masked(number: str) -> str:

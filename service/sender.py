@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import requests
 from flask import Flask
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -105,8 +106,13 @@ class Sender:
         return self.counts
 
     def run_forever(self, idle_seconds: float) -> Counter:
+        """The worker loop: a database or network fault is logged and tried again, never fatal."""
         while not self.stop.is_set():
-            self.run_once()
+            try:
+                self.run_once()
+            except SQLAlchemyError as error:
+                log.error("send-due: database fault (%s); trying again in %.0f s", type(error).__name__,
+                          idle_seconds)
             self.stop.wait(idle_seconds)
         return self.counts
 

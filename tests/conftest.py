@@ -160,3 +160,11 @@ def parse(response) -> ET.Element:
 @pytest.fixture
 def twilio(app) -> Twilio:
     return Twilio(app)
+
+
+@pytest.fixture(autouse=True)
+def _analytics_not_paused(monkeypatch):
+    """A database fault in one test pauses usage events in this process; never carry it over."""
+    from service import analytics
+
+    monkeypatch.setattr(analytics, "_paused_until", 0.0)

@@ -92,3 +92,24 @@ def test_oversized_request_is_refused_without_content(app):
     response = twilio.post("/voice/menu?node=main", params)
     assert response.status_code == 413
     assert response.data == b""
+
+
+def test_usage_events_pause_after_a_database_fault(monkeypatch, clock):
+    from service import analytics
+
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.setattr(analytics, "_paused_until", 0.0)
+    app = create_app({"TESTING": True, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    attempts = []
+    real_session = analytics.db.session
+
+    def counting_session():
+        attempts.append(1)
+        return real_session()
+
+    monkeypatch.setattr(analytics.db, "session", counting_session)
+    with app.app_context():
+        for _ in range(5):
+            analytics.record("voice", "+447400123456", "CA1", "reached", "main")
+    assert attempts == [1]
+    assert analytics._paused_until > 0
