@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt 2>/dev/null | cksum | cut -d' ' -f1)
 export LINE_DEV_MODE ?= 1
 
-.PHONY: run test lint audio audio-check audio-engines bench clean browser-deps
+.PHONY: run test lint audio audio-check audio-engines bench soak clean browser-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ audio: $(STAMP)
 
 audio-check: $(STAMP)
 	$(BIN)/flask --app service audio check
+
+# Benchmarks (not part of `make test`): results in bench/RESULTS.md and bench/latency.png.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BIN)/python bench/web_bench.py
+	$(BIN)/python bench/send_bench.py
+	$(BIN)/python bench/report.py
+
+# 200 callers and texters for 60 s against the Procfile's web process (about 2.5 minutes).
+soak: $(STAMP)
+	LINE_SOAK=1 $(BIN)/pytest tests/soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests bench

@@ -44,6 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(audio_bp)
 
+    from . import admin
+    admin.init_app(app)
+
     from .cli import register_commands
     register_commands(app)
 

@@ -42,7 +42,8 @@ class Config:
     SAY_VOICE = "Polly.Amy"
     SEND_RATE_PER_SECOND = 1.0
     SEND_BATCH_SIZE = 50
-    SEND_MAX_ATTEMPTS = 5
+    # 1, 2, 4 ... 60 minutes apart: eight tries ride out about two hours of Twilio trouble.
+    SEND_MAX_ATTEMPTS = 8
 
 
 def from_environment(instance_path: Path, dev_mode: bool) -> dict:
@@ -93,6 +94,11 @@ def check(config: dict) -> None:
             "(or run `make run` for a local development line)."
         )
     base = config.get("PUBLIC_BASE_URL", "")
+    if not base and not (config.get("DEV_MODE") or config.get("TESTING")):
+        problems.append(
+            "PUBLIC_BASE_URL is not set: behind the platform's router the app cannot know the https "
+            "address Twilio signed, so every webhook would be refused. Set it to the app's public "
+            "origin, e.g. https://all-line.example.org")
     if base and not base.startswith(("https://", "http://")):
         problems.append(f"PUBLIC_BASE_URL must start with https:// (got {base!r})")
     if problems:

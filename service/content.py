@@ -30,14 +30,17 @@ VOICE_PROMPTS = (
     "text_already_sent", "text_not_possible", "text_failed",
     "callback_offer", "callback_enter", "callback_read_back", "callback_confirm_keys", "callback_invalid",
     "callback_no_number", "callback_already", "callback_failed", *(f"digit_{d}" for d in range(10)),
-    "text_nothing", "text_opted_out",
+    "text_nothing", "text_opted_out", "remember_offer", "remember_done", "remember_failed", "returning_offer",
+    "returning_keys",
 )
 SMS_PROMPTS = (
     "sms_greeting", "sms_topic_footer", "sms_help", "sms_not_understood",
     "sms_stop", "sms_start", "sms_error",
 )
-VOICE_COMMANDS = ("repeat", "main_menu", "person", "slower", "text_me", "goodbye")
+VOICE_COMMANDS = ("repeat", "main_menu", "person", "slower", "faster", "text_me", "goodbye", "yes", "no")
 SMS_COMMANDS = ("menu", "help", "stop", "start", "join", "yes")
+# Commands that change what is sent: their words may never be topic keywords.
+SMS_STATE_COMMANDS = ("stop", "start", "join", "yes")
 SERIES_PROMPTS = ("confirm", "joined", "already", "not_pending")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A run of three or more digits, optionally in groups, as a help number is written.
@@ -66,10 +69,12 @@ class Prompt:
 @dataclass(frozen=True)
 class Topic:
     id: str
-    title: str
+    title: Prompt
     keywords: tuple[str, ...]
     voice: Prompt
     sms: str
+    # False for a topic reached only by what people say or type (the crisis answer).
+    in_menu: bool = True
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,9 @@ class Catalogue:
     menus: dict[str, Menu]
     voice_commands: dict[str, tuple[str, ...]]
     sms_commands: dict[str, tuple[str, ...]]
+    voice_digits: tuple[str, ...]
+    sms_leading: dict[str, tuple[str, ...]]
+    never_fuzzy: frozenset[str]
     support_line: SupportLine
     help_numbers: tuple[HelpNumber, ...]
     series: tuple[SeriesText, ...]
@@ -134,11 +142,14 @@ class Catalogue:
             return self.support_line.closed
         if prompt_id == "callback_booked":
             return self.support_line.callback_booked
+        if prompt_id.startswith("title."):
+            return self.topics[prompt_id.removeprefix("title.")].title
         return self.prompts[prompt_id]
 
     def voice_prompts(self) -> dict[str, Prompt]:
         found = {p.id: p for p in self.prompts.values() if p.is_voice}
         found.update({t.voice.id: t.voice for t in self.topics.values()})
+        found.update({t.title.id: t.title for t in self.topics.values()})
         found["support_closed"] = self.support_line.closed
         found["callback_booked"] = self.support_line.callback_booked
         return found
@@ -152,10 +163,10 @@ class Catalogue:
         found = {pid: p.text for pid, p in self.prompts.items() if not p.is_voice}
         for menu in self.menus.values():
             found[f"menu.{menu.id}.sms"] = self.prompts[menu.sms].text
-        for topic in self.topics.values():
-            found[f"topic.{topic.id}.sms"] = self.topic_sms(topic.id)
             found[f"sms_not_understood+{menu.id}"] = (
                 self.prompts["sms_not_understood"].text + "\n" + self.prompts[menu.sms].text)
+        for topic in self.topics.values():
+            found[f"topic.{topic.id}.sms"] = self.topic_sms(topic.id)
         for text in self.series:
             found[f"series.{text.id}"] = text.sms
         for key, value in self.series_prompts.items():
@@ -327,15 +338,16 @@ def load_catalogue(prompts_dir: Path | None = None) -> Catalogue:
 
     topics = _load_topics(reader, root / "topics", origins)
     menus = _load_menus(reader, root / "menus.yaml", origins)
-    voice_commands, sms_commands = _load_keywords(reader, root / "keywords.yaml")
+    voice_commands, sms_commands, voice_digits, sms_leading, never_fuzzy = _load_keywords(
+        reader, root / "keywords.yaml")
     support_line, help_numbers = _load_contacts(reader, root / "contacts.yaml", origins)
     series, series_prompts = _load_series(reader, root / "series.yaml", origins)
     source = _load_source(reader, root / "source.yaml")
 
     if reader.problems:
         raise ContentError(reader.problems)
-    catalogue = Catalogue(prompts, topics, menus, voice_commands, sms_commands, support_line,
-                          help_numbers, series, series_prompts, source, origins)
+    catalogue = Catalogue(prompts, topics, menus, voice_commands, sms_commands, voice_digits, sms_leading,
+                          never_fuzzy, support_line, help_numbers, series, series_prompts, source, origins)
     problems = check_catalogue(catalogue)
     if problems:
         raise ContentError(problems)
@@ -354,15 +366,18 @@ def _load_topics(reader: _Reader, folder: Path, origins: dict) -> dict[str, Topi
         topic_id = reader.text(path, data, "id")
         if topic_id and topic_id != path.stem:
             reader.problem(path, data.line_of("id"), f"id {topic_id!r} must match the file name {path.stem!r}")
-        title = reader.text(path, data, "title")
+        title = reader.prompt(path, data, "title", f"title.{topic_id}")
         keywords = reader.words(path, data, "keywords")
         voice = reader.prompt(path, data, "voice", f"topic.{topic_id}")
         sms = reader.text(path, data, "sms")
-        unknown = set(data) - {"id", "title", "keywords", "voice", "sms"}
+        unknown = set(data) - {"id", "title", "keywords", "voice", "sms", "in_menu"}
         if unknown:
             reader.problem(path, data.line, f"unknown fields {sorted(unknown)}")
+        in_menu = data.get("in_menu", True)
+        if not isinstance(in_menu, bool):
+            reader.problem(path, data.line_of("in_menu"), "in_menu must be true or false")
         if topic_id and title and keywords and voice and sms:
-            topics[topic_id] = Topic(topic_id, title, keywords, voice, _tidy(sms))
+            topics[topic_id] = Topic(topic_id, title, keywords, voice, _tidy(sms), in_menu is not False)
             origins[f"topic.{topic_id}"] = reader.where(path, data.line_of("voice"))
             origins[f"topic.{topic_id}.sms"] = reader.where(path, data.line_of("sms"))
     return topics
@@ -403,12 +418,27 @@ def _load_menus(reader: _Reader, path: Path, origins: dict) -> dict[str, Menu]:
     return menus
 
 
-def _load_keywords(reader: _Reader, path: Path) -> tuple[dict, dict]:
+def _load_keywords(reader: _Reader, path: Path) -> tuple:
     data = reader.load(path)
     voice: dict[str, tuple[str, ...]] = {}
     sms: dict[str, tuple[str, ...]] = {}
     if data is None:
-        return voice, sms
+        return voice, sms, (), {}, frozenset()
+    digits = reader.words(path, data, "voice_digits")
+    if digits and len(digits) != 10:
+        reader.problem(path, data.line_of("voice_digits"), "voice_digits must list the ten spoken digits, zero first")
+    leading: dict[str, tuple[str, ...]] = {}
+    block = data.get("sms_leading")
+    if isinstance(block, _Mapping):
+        for name in block:
+            if name not in SMS_STATE_COMMANDS:
+                reader.problem(path, block.line_of(name), f"sms_leading: {name!r} is not one of "
+                               f"{', '.join(SMS_STATE_COMMANDS)}")
+            else:
+                leading[name] = reader.words(path, block, name)
+    elif block is not None:
+        reader.problem(path, data.line_of("sms_leading"), "sms_leading must map commands to words")
+    never_fuzzy = frozenset(reader.words(path, data, "never_fuzzy")) if "never_fuzzy" in data else frozenset()
     for section, names, target in (("voice", VOICE_COMMANDS, voice), ("sms", SMS_COMMANDS, sms)):
         block = data.get(section)
         if not isinstance(block, _Mapping):
@@ -422,7 +452,7 @@ def _load_keywords(reader: _Reader, path: Path) -> tuple[dict, dict]:
         for name in set(block) - set(names):
             reader.problem(path, block.line_of(name), f"{section} has an unknown command {name!r} "
                            f"(known: {', '.join(names)})")
-    return voice, sms
+    return voice, sms, digits, leading, never_fuzzy
 
 
 def _parse_time(reader: _Reader, path: Path, line: int, value: Any) -> dt.time | None:
@@ -603,7 +633,14 @@ def check_catalogue(cat: Catalogue) -> list[str]:
                                     f"but menu {menu.id!r} has an option on {key}")
 
     depth = _depths(cat)
+    if "help" not in cat.topics:
+        problems.append("prompts/topics: there is no 'help' topic (where to get help); the line offers it")
     for topic_id in sorted(cat.topics):
+        if not cat.topics[topic_id].in_menu:
+            if topic_id in depth:
+                problems.append(f"{at('topic.' + topic_id)}: topic {topic_id!r} says in_menu: false but a menu "
+                                "offers it")
+            continue
         if topic_id not in depth:
             problems.append(f"{at('topic.' + topic_id)}: topic {topic_id!r} cannot be reached from the main menu")
         elif depth[topic_id] > 2:
@@ -614,6 +651,7 @@ def check_catalogue(cat: Catalogue) -> list[str]:
     groups = [(f"topic {t.id}", t.keywords) for t in cat.topics.values()]
     groups += [(f"menu {m.id}", m.keywords) for m in cat.menus.values()]
     groups += [(f"voice command {k}", v) for k, v in cat.voice_commands.items()]
+    groups += [("voice digits", cat.voice_digits)]
     for owner, words in groups:
         for word in words:
             if word in owners and owners[word] != owner:
@@ -626,7 +664,7 @@ def check_catalogue(cat: Catalogue) -> list[str]:
                 problems.append(f"prompts/keywords.yaml: the SMS keyword {word!r} belongs to both "
                                 f"{sms_owners[word]} and {name}")
             sms_owners[word] = name
-            if word in owners and owners[word].startswith(("topic", "menu")):
+            if name in SMS_STATE_COMMANDS and word in owners and owners[word].startswith(("topic", "menu")):
                 problems.append(f"prompts/keywords.yaml: the SMS keyword {word!r} is also a keyword of "
                                 f"{owners[word]}")
 

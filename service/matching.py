@@ -24,8 +24,24 @@ def command(text: str, commands: dict[str, tuple[str, ...]]) -> str | None:
     return None
 
 
-def keyword(text: str, keywords: dict[str, str]) -> str | None:
-    """The target of the best keyword in ``text``: exact words first, then close spellings."""
+def leading(text: str, commands: dict[str, tuple[str, ...]]) -> str | None:
+    """The command whose word starts the message ("stop texting me", "yes please")."""
+    words = normalise(text).split()
+    if not words:
+        return None
+    for name, starters in commands.items():
+        if words[0] in starters:
+            return name
+    return None
+
+
+def keyword(text: str, keywords: dict[str, str], never_fuzzy: frozenset[str] = frozenset()) -> str | None:
+    """The target of the best keyword in ``text``: exact words first, then close spellings.
+
+    Among exact matches the most specific wins: more words first ("my child" beats
+    "leukaemia"), then the longer. Words in ``never_fuzzy`` are never taken for a
+    near-spelling of a keyword.
+    """
     said = normalise(text)
     if not said:
         return None
@@ -34,13 +50,13 @@ def keyword(text: str, keywords: dict[str, str]) -> str | None:
     padded = f" {said} "
     inside = [word for word in keywords if f" {word} " in padded]
     if inside:
-        return keywords[max(inside, key=len)]
+        return keywords[max(inside, key=lambda word: (len(word.split()), len(word)))]
     words = said.split()
     grams = {" ".join(words[i:i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
     candidates = [word for word in keywords if len(word) >= FUZZY_MIN_LENGTH]
     best: tuple[float, int, str] | None = None
     for gram in grams:
-        if len(gram) < FUZZY_MIN_LENGTH:
+        if len(gram) < FUZZY_MIN_LENGTH or gram in never_fuzzy or set(gram.split()) & never_fuzzy:
             continue
         found = process.extractOne(gram, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if found:

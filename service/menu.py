@@ -48,12 +48,19 @@ class BookCallback:
 
 
 @dataclass(frozen=True)
+class Remember:
+    """The caller agreed to be offered ``topic`` when they next call."""
+
+    topic: str
+
+
+@dataclass(frozen=True)
 class Turn:
     prompts: tuple[str, ...]
     state: CallState
     listen: bool = True
     hangup: bool = False
-    effect: Transfer | TextTopic | BookCallback | None = None
+    effect: Transfer | TextTopic | BookCallback | Remember | None = None
     reached: str | None = None
     # Listening for a whole phone number (ended by #) rather than one key.
     collect_number: bool = False
@@ -62,23 +69,36 @@ class Turn:
 # The callback steps, offered by 0 when the support line is closed.
 CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM = "callback", "callback_number", "callback_confirm"
 CALLBACK_NODES = (CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM)
+# A returning caller's offer, and the opt-in to it when a caller says goodbye after a topic.
+RETURNING, REMEMBER = "returning", "remember"
+SPECIAL_NODES = (*CALLBACK_NODES, RETURNING, REMEMBER)
 
 
 def read_back(number: str) -> tuple[str, ...]:
     return tuple(f"digit_{digit}" for digit in number)
 
 
-def present(cat: Catalogue, state: CallState) -> tuple[str, ...]:
-    """What a caller hears on arriving at (or repeating) where they are."""
+HELP_TOPIC = "help"
+
+
+def present(cat: Catalogue, state: CallState, brief: bool = False) -> tuple[str, ...]:
+    """What a caller hears on arriving at (or repeating) where they are.
+
+    ``brief``: after a wrong key or silence on a topic, only its options again, not
+    the whole summary (star still repeats the summary)."""
     node = state.node
     if node in cat.topics:
-        return (f"topic.{node}", "after_topic")
+        return ("after_topic",) if brief else (f"topic.{node}", "after_topic")
     if node == CALLBACK_OFFER:
         return ("callback_offer",)
     if node == CALLBACK_NUMBER:
         return ("callback_enter",)
     if node == CALLBACK_CONFIRM:
         return ("callback_read_back", *read_back(state.number), "callback_confirm_keys")
+    if node == RETURNING:
+        return ("returning_offer", f"title.{state.topic}", "returning_keys", cat.menus[MAIN_MENU].voice)
+    if node == REMEMBER:
+        return ("remember_offer",)
     return (cat.menus[node].voice,)
 
 
@@ -86,21 +106,28 @@ def valid_state(cat: Catalogue, state: CallState) -> CallState:
     """A state from a URL may name a node or topic that no longer exists after a content change."""
     if state.topic and state.topic not in cat.topics:
         state = replace(state, topic="")
+    if state.node in (RETURNING, REMEMBER) and not state.topic:
+        state = replace(state, node=MAIN_MENU)
     if state.node == CALLBACK_CONFIRM and not phones.is_uk_number(state.number):
         state = replace(state, node=CALLBACK_NUMBER, number="")
-    if state.node in cat.topics or state.node in cat.menus or state.node in CALLBACK_NODES:
+    if state.node in cat.topics or state.node in cat.menus or state.node in SPECIAL_NODES:
         return state
     return replace(state, node=MAIN_MENU)
 
 
-def start(cat: Catalogue, slow: bool = False) -> Turn:
+def start(cat: Catalogue, slow: bool = False, returning_topic: str | None = None) -> Turn:
+    """The welcome; a returning caller who asked for it is offered their last topic first."""
+    if returning_topic in cat.topics:
+        state = CallState(node=RETURNING, slow=slow, topic=returning_topic)
+        return Turn(("welcome", "keys", *present(cat, state)), state, reached=RETURNING)
     state = CallState(slow=slow)
     return Turn(("welcome", "keys", *present(cat, state)), state, reached=MAIN_MENU)
 
 
-def _turn(cat: Catalogue, prompts: tuple[str, ...], state: CallState, reached: str | None = None) -> Turn:
+def _turn(cat: Catalogue, prompts: tuple[str, ...], state: CallState, reached: str | None = None,
+          brief: bool = False) -> Turn:
     """Say ``prompts``, then what belongs where the caller now is, and listen."""
-    return Turn(prompts + present(cat, state), state, reached=reached,
+    return Turn(prompts + present(cat, state, brief), state, reached=reached,
                 collect_number=state.node == CALLBACK_NUMBER)
 
 
@@ -114,10 +141,10 @@ def _miss(cat: Catalogue, state: CallState, prompt: str) -> Turn:
     misses = state.misses + 1
     if misses >= MAX_WRONG:
         return _go(cat, state, MAIN_MENU, ("many_wrong",))
-    return _turn(cat, (prompt,), replace(state, misses=misses, silences=0))
+    return _turn(cat, (prompt,), replace(state, misses=misses, silences=0), brief=True)
 
 
-def _command(cat: Catalogue, state: CallState, name: str, support_open: bool) -> Turn:
+def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, caller_known: bool = True) -> Turn:
     here = replace(state, misses=0, silences=0)
     if name == "repeat":
         return _turn(cat, (), here)
@@ -127,20 +154,28 @@ def _command(cat: Catalogue, state: CallState, name: str, support_open: bool) ->
         if support_open:
             return Turn(("transfer",), here, listen=False, effect=Transfer(cat.support_line.dial))
         return _go(cat, state, CALLBACK_OFFER, ("support_closed",))
-    if name == "slower":
-        slow = not state.slow
+    if name in ("slower", "faster", "toggle_speed"):
+        slow = not state.slow if name == "toggle_speed" else name == "slower"
         return _turn(cat, ("slow_on" if slow else "slow_off",), replace(here, slow=slow))
     if name == "text_me":
         if state.node in cat.topics:
             return Turn((), here, effect=TextTopic(state.node))
+        if state.node == CALLBACK_OFFER:
+            # The line is closed: the help numbers by text are the next best thing.
+            return Turn((), here, effect=TextTopic(HELP_TOPIC))
         return _turn(cat, ("text_nothing",), here)
+    if name in ("yes", "no"):
+        return _miss(cat, state, "not_understood")
     if name == "goodbye":
+        if state.node in cat.topics and caller_known:
+            return _go(cat, state, REMEMBER)
         return Turn(("goodbye",), here, listen=False, hangup=True)
     raise ValueError(f"unknown command {name!r}")
 
 
-KEY_COMMANDS = {"*": "repeat", "#": "main_menu", "0": "person", "7": "slower", "8": "text_me"}
+KEY_COMMANDS = {"*": "repeat", "#": "main_menu", "0": "person", "7": "toggle_speed", "8": "text_me"}
 GOODBYE_KEY = "9"
+RETURNING_KEY = "6"
 
 
 def _callback_key(cat: Catalogue, state: CallState, key: str) -> Turn | None:
@@ -169,15 +204,24 @@ def _number_entered(cat: Catalogue, state: CallState, digits: str, support_open:
     return _miss(cat, state, "callback_invalid")
 
 
-def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_open: bool = False) -> Turn:
-    """One caller action: ``kind`` is "key", "speech" or "silence"."""
+def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_open: bool = False,
+         caller_known: bool = True) -> Turn:
+    """One caller action: ``kind`` is "key", "speech" or "silence".
+
+    ``support_open`` and ``caller_known`` (the caller's number can be seen) are facts
+    the caller of this function looks up; the engine itself touches nothing.
+    """
     state = valid_state(cat, state)
+    if state.node == REMEMBER and (kind == "silence" or (kind == "key" and value.strip()[:1] not in KEY_COMMANDS)):
+        if kind == "key" and value.strip()[:1] == "1":
+            return Turn((), state, effect=Remember(state.topic))
+        return Turn(("goodbye",), state, listen=False, hangup=True)
     if kind == "silence":
         silences = state.silences + 1
         if silences >= MAX_SILENCES:
             return Turn(("no_input_goodbye", "help_numbers", "goodbye"), replace(state, silences=silences),
                         listen=False, hangup=True)
-        return _turn(cat, ("no_input",), replace(state, silences=silences))
+        return _turn(cat, ("no_input",), replace(state, silences=silences), brief=True)
     if kind == "key":
         if state.node == CALLBACK_NUMBER:
             return _number_entered(cat, state, value.strip(), support_open)
@@ -186,9 +230,14 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
             return _command(cat, state, KEY_COMMANDS[key], support_open)
         if state.node in CALLBACK_NODES:
             return _callback_key(cat, state, key) or _miss(cat, state, "wrong_key")
+        if state.node == RETURNING:
+            if key == RETURNING_KEY:
+                return _go(cat, state, state.topic)
+            # Otherwise the returning offer is the main menu with one more option.
+            state = replace(state, node=MAIN_MENU)
         if state.node in cat.topics:
             if key == GOODBYE_KEY:
-                return _command(cat, state, "goodbye", support_open)
+                return _command(cat, state, "goodbye", support_open, caller_known)
             return _miss(cat, state, "wrong_key")
         target = cat.menus[state.node].target(key)
         if target:
@@ -196,13 +245,19 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         return _miss(cat, state, "wrong_key")
     if kind == "speech":
         said = matching.normalise(value)
+        if said in cat.voice_digits:
+            said = str(cat.voice_digits.index(said))
         if re.fullmatch(r"[0-9]", said) or (state.node == CALLBACK_NUMBER and re.fullmatch(r"[0-9 ]+", said)):
-            return step(cat, state, "key", said.replace(" ", ""), support_open)
+            return step(cat, state, "key", said.replace(" ", ""), support_open, caller_known)
         name = matching.command(said, cat.voice_commands) or matching.keyword(
-            said, {w: n for n, words in cat.voice_commands.items() for w in words})
-        node = matching.keyword(said, cat.node_keywords())
+            said, {w: n for n, words in cat.voice_commands.items() for w in words}, cat.never_fuzzy)
+        if state.node == REMEMBER:
+            return step(cat, state, "key", "1" if name == "yes" else GOODBYE_KEY)
+        if state.node == CALLBACK_CONFIRM and name in ("yes", "no"):
+            return step(cat, state, "key", "1" if name == "yes" else "2")
+        node = matching.keyword(said, cat.node_keywords(), cat.never_fuzzy)
         if name and not node:
-            return _command(cat, state, name, support_open)
+            return _command(cat, state, name, support_open, caller_known)
         if node:
             return _go(cat, state, node)
         return _miss(cat, state, "not_understood")
@@ -211,8 +266,7 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
 
 def after_text(cat: Catalogue, state: CallState, outcome: str) -> Turn:
     """After "text me this" was tried: say how it went, then the after-topic options."""
-    state = valid_state(cat, state)
-    return Turn((outcome, "after_topic" if state.node in cat.topics else cat.menus[state.node].voice), state)
+    return _turn(cat, (outcome,), valid_state(cat, state), brief=True)
 
 
 CALLBACK_RETRY_OUTCOMES = {"callback_no_number"}
@@ -224,6 +278,11 @@ def after_callback(cat: Catalogue, state: CallState, outcome: str) -> Turn:
     if outcome in CALLBACK_RETRY_OUTCOMES:
         return _go(cat, state, CALLBACK_OFFER, (outcome,))
     return _go(cat, replace(state, number=""), MAIN_MENU, (outcome,))
+
+
+def after_remember(cat: Catalogue, state: CallState, outcome: str) -> Turn:
+    """After the caller opted in (or it could not be stored): say so, then goodbye."""
+    return Turn((outcome, "goodbye"), valid_state(cat, state), listen=False, hangup=True)
 
 
 def after_dial(cat: Catalogue, state: CallState, answered: bool) -> Turn:
@@ -253,8 +312,9 @@ class SmsTurn:
 
 
 def sms_command(cat: Catalogue, body: str) -> str | None:
-    """stop, start, help, menu, join or yes, when the whole message is one of their words."""
-    return matching.command(body, cat.sms_commands)
+    """stop, start, help, menu, join or yes: the whole message is one of their words, or
+    (stop, join, yes) it starts with one ("stop texting me", "yes please")."""
+    return matching.command(body, cat.sms_commands) or matching.leading(body, cat.sms_leading)
 
 
 def _sms_node(cat: Catalogue, node: str) -> SmsTurn:
@@ -282,7 +342,7 @@ def sms_step(cat: Catalogue, menu_id: str | None, body: str) -> SmsTurn:
         target = cat.menus[current or MAIN_MENU].target(said)
         if target:
             return _sms_node(cat, target)
-    node = matching.keyword(said, cat.node_keywords())
+    node = matching.keyword(said, cat.node_keywords(), cat.never_fuzzy)
     if node:
         return _sms_node(cat, node)
     if current is None:

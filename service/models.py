@@ -78,7 +78,8 @@ class OutboxMessage(Base):
     # Unique: the same cause (a series step, a topic on a call) can never queue twice.
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    to_number: Mapped[str] = mapped_column(String(20))
+    # Indexed: STOP cancels by number, and a worker reads back its claim by token.
+    to_number: Mapped[str] = mapped_column(String(20), index=True)
     body: Mapped[str] = mapped_column(Text)
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"))
     series_position: Mapped[int | None] = mapped_column(Integer)
@@ -87,7 +88,7 @@ class OutboxMessage(Base):
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(64), index=True)
     # Set, and committed, just before the request to Twilio: a row in "sending" without it
     # was never tried and may be requeued; with it, the outcome is unknown and it is parked.
     send_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -132,3 +133,17 @@ class CallbackRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReturningCaller(Base):
+    """A caller who agreed to be offered their last topic next time (30 days), by hash only."""
+
+    __tablename__ = "returning_callers"
+
+    caller_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32))
+    remembered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now, index=True)
+
+
+# The console's accounts are on the same Base (Alembic and the migration check see them).
+from .admin import models as _admin_models  # noqa: E402,F401

@@ -18,7 +18,7 @@ from .models import OutboxMessage, ProcessedMessage
 OPEN_STATES = ("queued", "failed", "sending")
 
 
-def _insert_ignoring_duplicates(session: Session, model, values: dict, key: str) -> bool:
+def insert_ignoring_duplicates(session: Session, model, values: dict, key: str) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row is new."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -34,7 +34,7 @@ def _insert_ignoring_duplicates(session: Session, model, values: dict, key: str)
 
 def first_delivery(session: Session, message_sid: str) -> bool:
     """Record an inbound MessageSid; False when it was already handled (a redelivery)."""
-    return _insert_ignoring_duplicates(session, ProcessedMessage,
+    return insert_ignoring_duplicates(session, ProcessedMessage,
                                        {"message_sid": message_sid, "received_at": now()}, "message_sid")
 
 
@@ -47,7 +47,7 @@ def enqueue(session: Session, *, kind: str, dedupe_key: str, to_number: str, bod
         "due_at": due_at or now(), "subscriber_id": subscriber_id, "series_position": series_position,
         "state": "queued", "attempts": 0, "created_at": now(),
     }
-    return _insert_ignoring_duplicates(session, OutboxMessage, values, "dedupe_key")
+    return insert_ignoring_duplicates(session, OutboxMessage, values, "dedupe_key")
 
 
 def cancel_for_number(session: Session, to_number: str, reason: str) -> int:

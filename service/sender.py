@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 SERIES_HOURS = (dt.time(9, 0), dt.time(20, 0))
 STALE_CLAIM = dt.timedelta(minutes=10)
-RETRY_BASE = dt.timedelta(seconds=30)
+RETRY_BASE = dt.timedelta(seconds=60)
 RETRY_CAP = dt.timedelta(hours=1)
 UNSUBSCRIBED = 21610  # Twilio: the recipient has opted out (STOP) at the carrier.
 
@@ -123,7 +123,9 @@ class Sender:
         with db.session() as session:
             query = (select(OutboxMessage.id)
                      .where(OutboxMessage.state.in_(("queued", "failed")), OutboxMessage.due_at <= moment)
-                     .order_by(OutboxMessage.due_at, OutboxMessage.id)
+                     # A caller waiting for "text me this" goes before the weekly series.
+                     .order_by(case((OutboxMessage.kind == "text_me", 0), else_=1), OutboxMessage.due_at,
+                               OutboxMessage.id)
                      .limit(self.config["SEND_BATCH_SIZE"]))
             if not in_series_hours(moment):
                 query = query.where(OutboxMessage.kind != "series")
@@ -159,18 +161,18 @@ class Sender:
                 .where(OutboxMessage.state == "sending", OutboxMessage.claimed_at < cutoff,
                        OutboxMessage.send_started_at.is_(None))
                 .values(state="queued", claimed_by=None, claimed_at=None)).rowcount
-            parked = session.execute(
-                update(OutboxMessage)
+            unknown = session.scalars(
+                select(OutboxMessage.id)
                 .where(OutboxMessage.state == "sending", OutboxMessage.claimed_at < cutoff,
-                       OutboxMessage.send_started_at.is_not(None))
-                .values(state="parked", last_error="a worker stopped while asking Twilio to send this; "
-                                                   "it may or may not have gone, so it is not sent again")).rowcount
-        if requeued or parked:
-            log.warning("stale claims: %d requeued (never tried), %d parked (outcome unknown)", requeued, parked)
+                       OutboxMessage.send_started_at.is_not(None))).all()
+        for row_id in unknown:
+            self._park(None, row_id, "a worker stopped while asking Twilio to send this; "
+                                     "it may or may not have gone, so it is not sent again")
+        if requeued or unknown:
+            log.warning("stale claims: %d requeued (never tried), %d parked (outcome unknown)",
+                        requeued, len(unknown))
         if requeued:
             self.counts["requeued"] += requeued
-        if parked:
-            self.counts["parked"] += parked
 
     # -- sending one -----------------------------------------------------------
     def _throttle(self) -> None:
@@ -180,20 +182,29 @@ class Sender:
         self._last_send = time.monotonic()
 
     def send_one(self, token: str, row_id: int) -> None:
-        with db.session() as session:
-            row = session.get(OutboxMessage, row_id, with_for_update=True)
-            if row is None or row.state != "sending" or row.claimed_by != token:
-                # Cancelled (STOP) or taken over after the claim: never send.
-                self.counts["skipped"] += 1
-                return
-            subscriber = session.scalars(select(Subscriber).where(Subscriber.phone == row.to_number)).first()
-            if subscriber is not None and subscriber.state == "opted_out":
-                row.state, row.last_error = "cancelled", "opted out"
-                self.counts["cancelled"] += 1
-                return
-            row.send_started_at = now()
-            to_number, body = row.to_number, row.body
+        # Throttle first, so the at-most-once window below covers only the request itself.
         self._throttle()
+        moment = now()
+        opted_out = (select(Subscriber.id)
+                     .where(Subscriber.phone == OutboxMessage.to_number, Subscriber.state == "opted_out")
+                     .exists())
+        with db.session() as session:
+            # One conditional UPDATE: still ours, not cancelled, number not opted out. Atomic on
+            # SQLite and PostgreSQL alike, so a STOP committed before it always wins.
+            started = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, OutboxMessage.state == "sending",
+                       OutboxMessage.claimed_by == token, ~opted_out)
+                .values(send_started_at=moment)).rowcount
+            row = session.get(OutboxMessage, row_id)
+            if not started:
+                if row is not None and row.state == "sending" and row.claimed_by == token:
+                    row.state, row.last_error = "cancelled", "opted out"
+                    self.counts["cancelled"] += 1
+                else:
+                    self.counts["skipped"] += 1  # cancelled by STOP or taken over: never send
+                return
+            to_number, body = row.to_number, row.body
         params = {"to": to_number, "body": body}
         if self.config.get("TWILIO_MESSAGING_SERVICE_SID"):
             params["messaging_service_sid"] = self.config["TWILIO_MESSAGING_SERVICE_SID"]
@@ -204,66 +215,94 @@ class Sender:
         try:
             message = self.client.messages.create(**params)
         except TwilioRestException as error:
-            self._failed(row_id, error)
+            self._failed(token, row_id, error)
             return
         except requests.exceptions.ConnectionError as error:
             if isinstance(error, requests.exceptions.ConnectTimeout) or not isinstance(
                     error, requests.exceptions.Timeout):
                 # The request never reached Twilio: safe to try again.
-                self._retry(row_id, f"could not reach Twilio: {type(error).__name__}")
+                self._retry(token, row_id, f"could not reach Twilio: {type(error).__name__}")
                 return
-            self._park(row_id, f"no answer from Twilio ({type(error).__name__}); it may have been sent")
+            self._park(token, row_id, f"no answer from Twilio ({type(error).__name__}); it may have been sent")
             return
         except requests.exceptions.RequestException as error:
-            self._park(row_id, f"no answer from Twilio ({type(error).__name__}); it may have been sent")
+            self._park(token, row_id, f"no answer from Twilio ({type(error).__name__}); it may have been sent")
             return
         self._sent(row_id, message.sid)
 
+    # Lock order everywhere: subscriber first, then outbox rows (as STOP does), so
+    # a STOP and a sender finishing can never deadlock each other.
+    def _lock(self, session, row_id: int) -> tuple[Subscriber | None, OutboxMessage]:
+        subscriber_id = session.scalar(select(OutboxMessage.subscriber_id).where(OutboxMessage.id == row_id))
+        subscriber = (session.get(Subscriber, subscriber_id, with_for_update=True)
+                      if subscriber_id is not None else None)
+        return subscriber, session.get(OutboxMessage, row_id, with_for_update=True)
+
+    def _advance_series(self, session, subscriber: Subscriber | None, row: OutboxMessage,
+                        moment: dt.datetime) -> None:
+        """A series text is done with (sent, or parked for good): the next is due a week later."""
+        if row.kind == "series" and subscriber is not None and row.series_position is not None:
+            subscriptions.series_text_sent(session, self.app.extensions["line.catalogue"], subscriber,
+                                           row.series_position, moment)
+
     def _sent(self, row_id: int, sid: str) -> None:
-        cat = self.app.extensions["line.catalogue"]
         moment = now()
         with db.session() as session:
-            row = session.get(OutboxMessage, row_id, with_for_update=True)
+            subscriber, row = self._lock(session, row_id)
             # Sent is sent, even if a STOP arrived while Twilio was answering: the record must be true.
             row.state, row.sent_at, row.twilio_sid = "sent", moment, sid
-            if row.kind == "series" and row.subscriber_id is not None:
-                subscriber = session.get(Subscriber, row.subscriber_id, with_for_update=True)
-                subscriptions.series_text_sent(session, cat, subscriber, row.series_position, moment)
+            self._advance_series(session, subscriber, row, moment)
         self.counts["sent"] += 1
 
-    def _retry(self, row_id: int, reason: str) -> None:
+    def _still_ours(self, row: OutboxMessage, token: str) -> bool:
+        """A STOP may have cancelled the row while Twilio was answering: leave it cancelled."""
+        if row.state == "sending" and row.claimed_by == token:
+            return True
+        self.counts["skipped"] += 1
+        return False
+
+    def _retry(self, token: str, row_id: int, reason: str) -> None:
         with db.session() as session:
-            row = session.get(OutboxMessage, row_id, with_for_update=True)
+            subscriber, row = self._lock(session, row_id)
+            if not self._still_ours(row, token):
+                return
             row.attempts += 1
-            row.last_error = reason
             row.send_started_at = None
             if row.attempts >= self.config["SEND_MAX_ATTEMPTS"]:
                 row.state = "parked"
                 row.last_error = f"gave up after {row.attempts} tries: {reason}"
+                self._advance_series(session, subscriber, row, now())
                 self.counts["parked"] += 1
             else:
                 row.state = "failed"
+                row.last_error = reason
                 row.due_at = now() + retry_delay(row.attempts)
                 self.counts["retried"] += 1
-        log.warning("text %d not sent (%s); %s", row_id, reason, "will retry" if row.state == "failed" else "parked")
+            state = row.state
+        log.warning("text %d not sent (%s); %s", row_id, reason, "will retry" if state == "failed" else "parked")
 
-    def _park(self, row_id: int, reason: str) -> None:
+    def _park(self, token: str | None, row_id: int, reason: str) -> None:
         with db.session() as session:
-            row = session.get(OutboxMessage, row_id, with_for_update=True)
+            subscriber, row = self._lock(session, row_id)
+            if token is not None and not self._still_ours(row, token):
+                return
             row.state, row.last_error = "parked", reason
+            self._advance_series(session, subscriber, row, now())
         self.counts["parked"] += 1
         log.error("text %d parked: %s", row_id, reason)
 
-    def _failed(self, row_id: int, error: TwilioRestException) -> None:
-        reason = f"Twilio HTTP {error.status} error {error.code}: {error.msg}"[:500]
+    def _failed(self, token: str, row_id: int, error: TwilioRestException) -> None:
+        # Twilio's message can quote the number; only status and code reach the log and the row.
+        reason = f"Twilio HTTP {error.status} error {error.code}"
         if error.code == UNSUBSCRIBED:
             with db.session() as session:
-                row = session.get(OutboxMessage, row_id, with_for_update=True)
-                subscriptions.opt_out(session, row.to_number)
-                row.state, row.last_error = "cancelled", reason
-                log.info("text %d: %s has opted out at the carrier (21610)", row_id, masked(row.to_number))
+                to_number = session.scalar(select(OutboxMessage.to_number).where(OutboxMessage.id == row_id))
+                subscriptions.opt_out(session, to_number)  # locks the subscriber, then the rows
+                row = session.get(OutboxMessage, row_id)
+                row.last_error = f"{reason}: unsubscribed at the carrier; opted out"
+                log.info("text %d: %s has opted out at the carrier (21610)", row_id, masked(to_number))
             self.counts["cancelled"] += 1
         elif error.status == 429 or error.status >= 500:
-            self._retry(row_id, reason)
+            self._retry(token, row_id, reason)
         else:
-            self._park(row_id, reason)
+            self._park(token, row_id, reason)

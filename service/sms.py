@@ -10,19 +10,20 @@ import logging
 import re
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import analytics, menu, phones, subscriptions
+from . import analytics, clock, menu, phones, subscriptions
 from .analytics import masked
 from .db import db
 from .models import OutboxMessage, SmsSession
-from .outbox import first_delivery
+from .outbox import first_delivery, insert_ignoring_duplicates
 from .signatures import require_twilio_signature
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 bp.before_request(require_twilio_signature)
+bp.after_request(analytics.flush)
 
 # Twilio joins a long message into one Body of at most 1,600 characters.
 MAX_BODY = 1600
@@ -50,9 +51,11 @@ def incoming_text() -> Response:
     if not re.fullmatch(r"[A-Za-z0-9]{1,64}", sid) or phone is None:
         log.warning("text without a usable MessageSid or From (%s)", masked(sender))
         return _reply(cat.prompts["sms_error"].text)
-    # With Advanced Opt-Out, Twilio has already answered STOP/START/HELP itself.
-    twilio_answered = bool(request.form.get("OptOutType"))
-    command = menu.sms_command(cat, body)
+    # With Advanced Opt-Out, Twilio has already answered STOP/START/HELP itself, and names
+    # which (also for its own keywords, in other languages, that this line does not know).
+    opt_out_type = request.form.get("OptOutType", "").strip().lower()
+    twilio_answered = opt_out_type in ("stop", "start", "help")
+    command = opt_out_type if twilio_answered else menu.sms_command(cat, body)
     with db.session() as session:
         if not first_delivery(session, sid):
             log.info("message %s was delivered again: no second reply", sid)
@@ -65,7 +68,10 @@ def incoming_text() -> Response:
             subscriptions.opt_in(session, phone)
             return _reply(None if twilio_answered else cat.prompts["sms_start"].text)
         if subscriptions.is_opted_out(session, phone):
-            return _reply(None)
+            if command != "join":
+                return _reply(None)
+            # Asking for the series again is asking for texts again.
+            subscriptions.opt_in(session, phone)
         number_hash = analytics.pseudonym(phone)
         saved = session.get(SmsSession, number_hash)
         turn = menu.sms_step(cat, saved.menu if saved else None, body)
@@ -76,13 +82,18 @@ def incoming_text() -> Response:
             reply = subscriptions.confirm(session, cat, phone)
         elif command == "help" and twilio_answered:
             reply = None
-        if saved:
-            saved.menu = turn.menu
-        else:
-            session.add(SmsSession(number_hash=number_hash, menu=turn.menu))
+        remember_menu(session, number_hash, turn.menu)
     analytics.record("sms", phone, sid, "reached" if turn.reached else (turn.action or command or "text"),
                      turn.reached)
     return _reply(reply)
+
+
+def remember_menu(session, number_hash: str, menu_id: str) -> None:
+    """Upsert: two first texts from one number at once must not collide."""
+    if not insert_ignoring_duplicates(session, SmsSession, {"number_hash": number_hash, "menu": menu_id,
+                                                            "updated_at": clock.now()}, "number_hash"):
+        session.execute(update(SmsSession).where(SmsSession.number_hash == number_hash)
+                        .values(menu=menu_id, updated_at=clock.now()))
 
 
 @bp.post("/status")

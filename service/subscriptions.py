@@ -36,7 +36,7 @@ def find(session: Session, phone: str, lock: bool = False) -> Subscriber | None:
 def _get_or_create(session: Session, phone: str) -> Subscriber:
     subscriber = find(session, phone, lock=True)
     if subscriber is None:
-        outbox._insert_ignoring_duplicates(session, Subscriber, {
+        outbox.insert_ignoring_duplicates(session, Subscriber, {
             "phone": phone, "state": "none", "series_position": 0,
             "created_at": now(), "updated_at": now()}, "phone")
         subscriber = find(session, phone, lock=True)

@@ -5,22 +5,45 @@ worker on any machine can answer the next step.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 
 from flask import Blueprint, Response, current_app, g, request
 
-from . import analytics, callbacks, clock, hours, menu, texting, twiml
+from . import analytics, callbacks, clock, hours, menu, returning, texting, twiml
 from .analytics import masked
-from .menu import BookCallback, CallState, TextTopic, Turn
+from .menu import BookCallback, CallState, Remember, TextTopic, Turn
 from .signatures import external_url, require_twilio_signature
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 bp.before_request(require_twilio_signature)
+bp.after_request(analytics.flush)
 
 NODE_PATTERN = re.compile(r"[a-z_]{1,32}")
-NUMBER_PATTERN = re.compile(r"[0-9]{1,15}")
+SEALED_PATTERN = re.compile(r"[0-9a-f]{2,30}")
+
+
+def _pad(call_sid: str) -> bytes:
+    token = current_app.config["TWILIO_AUTH_TOKEN"].encode()
+    return hmac.new(token, b"callback number:" + call_sid.encode(), hashlib.sha256).digest()
+
+
+def seal_number(number: str, call_sid: str) -> str:
+    """A keyed callback number travels in the action URL, which platforms log: never in clear.
+
+    XOR with an HMAC keystream unique to the call (a one-time pad per call); the URL is
+    signed by Twilio, so it cannot be altered either."""
+    return bytes(a ^ b for a, b in zip(number.encode(), _pad(call_sid), strict=False)).hex()
+
+
+def open_number(sealed: str, call_sid: str) -> str:
+    if not SEALED_PATTERN.fullmatch(sealed) or len(sealed) % 2:
+        return ""
+    number = bytes(a ^ b for a, b in zip(bytes.fromhex(sealed), _pad(call_sid), strict=False))
+    return number.decode("ascii", "replace") if number.isdigit() else ""
 
 
 def _catalogue():
@@ -35,14 +58,14 @@ def _small_int(name: str, limit: int) -> int:
 def _state() -> CallState:
     node = request.args.get("node", menu.MAIN_MENU)
     topic = request.args.get("topic", "")
-    number = request.args.get("number", "")
+    number = open_number(request.args.get("number", ""), _call_sid())
     return CallState(
         node=node if NODE_PATTERN.fullmatch(node) else menu.MAIN_MENU,
         slow=request.args.get("slow") == "1",
         misses=_small_int("misses", menu.MAX_WRONG),
         silences=_small_int("silences", menu.MAX_SILENCES),
         topic=topic if NODE_PATTERN.fullmatch(topic) else "",
-        number=number if NUMBER_PATTERN.fullmatch(number) else "",
+        number=number,
     )
 
 
@@ -51,7 +74,7 @@ def _state_args(state: CallState) -> dict:
     if state.topic:
         args["topic"] = state.topic
     if state.number:
-        args["number"] = state.number
+        args["number"] = seal_number(state.number, _call_sid())
     return args
 
 
@@ -81,7 +104,8 @@ def _answer(turn: Turn, record: bool = True) -> Response:
 @bp.post("")
 def incoming_call() -> Response:
     log.info("call %s from %s", _call_sid(), masked(request.form.get("From", "")))
-    return _answer(menu.start(_catalogue()))
+    caller = request.form.get("From", "")
+    return _answer(menu.start(_catalogue(), returning_topic=returning.last_topic(caller)))
 
 
 @bp.post("/menu", endpoint="menu")
@@ -97,12 +121,16 @@ def menu_choice() -> Response:
     else:
         kind, value = "silence", ""
     support_open = hours.is_open(cat.support_line, clock.now())
-    turn = menu.step(cat, state, kind, value, support_open=support_open)
+    caller = request.form.get("From", "")
+    turn = menu.step(cat, state, kind, value, support_open=support_open,
+                     caller_known=returning.caller_known(caller))
     analytics.record("voice", request.form.get("From", ""), _call_sid(), kind,
                      menu.valid_state(cat, state).node, value[:1] if kind == "key" else None)
     if isinstance(turn.effect, TextTopic):
         outcome = texting.text_topic(cat, _call_sid(), request.form.get("From", ""), turn.effect.topic_id)
         turn = menu.after_text(cat, turn.state, outcome)
+    elif isinstance(turn.effect, Remember):
+        turn = menu.after_remember(cat, turn.state, returning.remember(caller, turn.effect.topic))
     elif isinstance(turn.effect, BookCallback):
         outcome = callbacks.book(_call_sid(), request.form.get("From", ""), turn.effect.number, turn.effect.topic)
         turn = menu.after_callback(cat, turn.state, outcome)

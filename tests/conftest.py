@@ -8,14 +8,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import MetaData, create_engine
 from twilio.request_validator import RequestValidator
 
 from service import create_app
 from service.clock import set_clock
 from service.config import normalise_database_url
 from service.db import upgrade
-from service.models import Base
 
 pytest_plugins = ["tests.browser"]
 
@@ -39,9 +38,10 @@ def _prepare(url: str) -> None:
         return
     engine = create_engine(url)
     with engine.begin() as conn:
-        Base.metadata.drop_all(conn)
-        if inspect(conn).has_table("alembic_version"):
-            conn.execute(text("DROP TABLE alembic_version"))
+        # Every table there, not just the models': a run of an older schema may have left others.
+        existing = MetaData()
+        existing.reflect(conn)
+        existing.drop_all(conn)
     engine.dispose()
     upgrade(url)
     _prepared.add(url)
@@ -49,9 +49,12 @@ def _prepare(url: str) -> None:
 
 def _empty(url: str) -> None:
     engine = create_engine(url)
+    existing = MetaData()
     with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+        existing.reflect(conn)
+        for table in reversed(existing.sorted_tables):
+            if table.name != "alembic_version":
+                conn.execute(table.delete())
     engine.dispose()
 
 

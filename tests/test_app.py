@@ -16,7 +16,7 @@ def test_health_answers_json_with_the_database(app):
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.json["database"] == "ok"
-    assert response.json["topics"] == 10
+    assert response.json["topics"] == len(app.extensions["line.catalogue"].topics) == 11
 
 
 def test_health_is_503_when_the_database_is_unreachable(tmp_path, monkeypatch, clock):
@@ -59,7 +59,8 @@ def test_gunicorn_exits_non_zero_and_says_why_without_a_token(tmp_path):
 
 def test_a_numeric_token_stays_a_string(monkeypatch, tmp_path):
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "0012345")
-    app = create_app({"DATABASE_URL": "sqlite://"})
+    monkeypatch.setenv("SECRET_KEY", "s" * 64)
+    app = create_app({"DATABASE_URL": "sqlite://", "PUBLIC_BASE_URL": "https://line.example.org"})
     assert app.config["TWILIO_AUTH_TOKEN"] == "0012345"
 
 
@@ -82,6 +83,7 @@ def test_heroku_style_database_urls_get_a_driver():
 def test_bad_public_base_url_is_refused(monkeypatch):
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "x")
     monkeypatch.setenv("PUBLIC_BASE_URL", "line.example.org")
+    monkeypatch.delenv("LINE_DEV_MODE", raising=False)
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL must start with https://"):
         create_app({"DATABASE_URL": "sqlite://"})
 
@@ -108,8 +110,17 @@ def test_usage_events_pause_after_a_database_fault(monkeypatch, clock):
         return real_session()
 
     monkeypatch.setattr(analytics.db, "session", counting_session)
-    with app.app_context():
-        for _ in range(5):
+    for _ in range(5):
+        with app.test_request_context():
             analytics.record("voice", "+447400123456", "CA1", "reached", "main")
+            analytics.flush(None)
     assert attempts == [1]
     assert analytics._paused_until > 0
+
+
+def test_production_without_public_base_url_refuses_to_start(monkeypatch):
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "x")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.delenv("LINE_DEV_MODE", raising=False)
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL is not set"):
+        create_app({"DATABASE_URL": "sqlite://"})

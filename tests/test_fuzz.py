@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 from service import gsm
 from service.content import load_catalogue
-from service.menu import CALLBACK_NODES, CallState, start, step
+from service.menu import SPECIAL_NODES, CallState, start, step
 
 from .conftest import Twilio
 
 CAT = load_catalogue()
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
 keys = st.sampled_from(list("0123456789*#")) | st.text(max_size=5)
-nodes = st.sampled_from([*CAT.menus, *CAT.topics, *CALLBACK_NODES]) | st.text(max_size=40)
+nodes = st.sampled_from([*CAT.menus, *CAT.topics, *SPECIAL_NODES]) | st.text(max_size=40)
 _sids = itertools.count()
 fuzz = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -63,11 +63,11 @@ def test_engine_always_says_something_or_acts(events):
             assert not turn.listen
             break
         state = turn.state
-        assert state.node in CAT.menus or state.node in CAT.topics or state.node in CALLBACK_NODES
+        assert state.node in CAT.menus or state.node in CAT.topics or state.node in SPECIAL_NODES
         assert isinstance(state, CallState)
 
 
-@pytest.mark.parametrize("node", [*CAT.menus, *CAT.topics, *CALLBACK_NODES])
+@pytest.mark.parametrize("node", [*CAT.menus, *CAT.topics, *SPECIAL_NODES])
 def test_engine_handles_every_key_on_every_node(node):
     for key in "0123456789*#":
         for support_open in (True, False):

@@ -121,7 +121,7 @@ def test_429_then_success_retries_after_a_back_off(sender_app, fake, clock):
     fake.fail_next(429, 20429, "Too Many Requests")
     assert send_due(sender_app) == {"retried": 1}
     assert send_due(sender_app) == {}, "not due again until the back-off has passed"
-    clock.advance(seconds=31)
+    clock.advance(seconds=61)
     assert send_due(sender_app) == {"sent": 1}
     assert len(fake.received) == 1
 
@@ -133,7 +133,7 @@ def test_server_errors_retry_a_bounded_number_of_times_then_park(sender_app, fak
     outcomes = []
     for _ in range(sender_app.config["SEND_MAX_ATTEMPTS"]):
         outcomes.append(send_due(sender_app))
-        clock.advance(hours=2)
+        clock.advance(minutes=61)  # longer than the longest back-off, still inside 09:00-20:00
     assert outcomes[-1] == {"parked": 1}
     parked = rows(sender_app)[0]
     assert parked.state == "parked" and "503" in parked.last_error and "gave up" in parked.last_error
@@ -240,4 +240,82 @@ def test_four_workers_send_ten_thousand_texts_exactly_once(database_url, tmp_pat
     with app.app_context(), db.session() as session:
         states = dict(session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
     assert states == {"sent": total}
+    app.extensions["line.db"].engine.dispose()
+
+
+def test_a_parked_series_text_does_not_end_the_series(sender_app, fake, clock):
+    cat = sender_app.extensions["line.catalogue"]
+    clock.set(MORNING)
+    join(sender_app)
+    fake.fail_next(400, 21211, "Invalid 'To' Phone Number")
+    assert send_due(sender_app) == {"parked": 1}
+    assert subscriber(sender_app).series_position == 1
+    clock.advance(days=7)
+    assert send_due(sender_app) == {"sent": 1}
+    assert fake.bodies_to(CALLER) == [cat.series[1].sms]
+
+
+def test_text_me_this_goes_before_the_series_backlog(sender_app, fake, clock):
+    clock.set(MORNING)
+    join(sender_app)
+    call = Call(sender_app, call_sid="CA" + "9" * 32)
+    call.dial_in()
+    call.press("1")
+    call.press("8")
+    sender_app.config["SEND_BATCH_SIZE"] = 1
+    send_due(sender_app)
+    assert [m["Body"].split(" ")[0] for m in fake.received][:1] == ["Signs"]
+
+
+def test_twilio_error_messages_never_put_a_number_in_the_log_or_the_row(sender_app, fake, clock, caplog):
+    clock.set(MORNING)
+    join(sender_app)
+    fake.fail_next(400, 21211, f"The 'To' number {CALLER} is not a valid phone number.")
+    send_due(sender_app)
+    assert CALLER not in caplog.text and CALLER[1:] not in caplog.text
+    assert CALLER not in rows(sender_app)[0].last_error
+
+
+@pytest.mark.postgres
+def test_stop_while_a_sender_records_a_series_text_never_deadlocks(database_url, tmp_path, clock, fake):
+    """STOP locks the subscriber, then its rows; the sender does the same, so neither waits forever."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks are a PostgreSQL matter")
+    import time
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    app = make_app(database_url, tmp_path, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT,
+                   SEND_RATE_PER_SECOND=10_000.0)
+    clock.set(MORNING)
+    texter = join(app)
+    replies: list = []
+    fired: list = []
+
+    def stop():
+        replies.append(texter.send("STOP"))
+
+    def in_the_middle_of_recording(state):
+        # When the sender takes its first lock on the subscriber, a STOP arrives.
+        if (not fired and threading.current_thread() is threading.main_thread() and state.is_select
+                and state.statement.column_descriptions[0].get("entity") is Subscriber
+                and state.statement._for_update_arg is not None):
+            thread = threading.Thread(target=stop)
+            fired.append(thread)
+            thread.start()
+            time.sleep(0.5)
+
+    event.listen(Session, "do_orm_execute", in_the_middle_of_recording)
+    try:
+        counts = Sender(app).run_once()
+        fired[0].join(timeout=30)
+    finally:
+        event.remove(Session, "do_orm_execute", in_the_middle_of_recording)
+    assert counts["sent"] == 1
+    assert replies == [texter.cat.prompts["sms_stop"].text]
+    assert subscriber(app).state == "opted_out"
+    # The text in flight is recorded as sent (it was); nothing further is queued or sent.
+    assert [r.state for r in rows(app) if r.state not in ("cancelled",)] == ["sent"]
+    assert len(fake.received) == 1
     app.extensions["line.db"].engine.dispose()

@@ -123,7 +123,7 @@ def test_stop_then_a_text_gets_no_reply_then_start(texter, any_db_app):
         states = session.scalars(select(OutboxMessage.state)).all()
     assert states == ["cancelled"]
     assert texter.send("symptoms") is None
-    assert texter.send("join") is None
+    assert texter.send("menu") is None
     assert texter.send("START") == texter.cat.prompts["sms_start"].text
     assert subscriber(any_db_app).state == "none"
     assert texter.send("1").startswith(texter.cat.topics["symptoms"].sms)
@@ -188,3 +188,36 @@ def test_a_topic_text_ends_with_a_spaced_footer(texter):
     footer = texter.cat.prompts["sms_topic_footer"].text
     assert reply.endswith(" " + footer)
     assert not reply.endswith("  " + footer)
+
+
+@pytest.mark.parametrize("body", ["stop texting me", "STOP ALL", "unsubscribe please", "Stop it!"])
+def test_a_text_starting_with_an_opt_out_word_opts_out(any_db_app, body):
+    texter = Texter(any_db_app)
+    assert texter.send(body) == texter.cat.prompts["sms_stop"].text
+    assert subscriber(any_db_app).state == "opted_out"
+
+
+def test_texts_about_texts_are_never_taken_for_tests(texter):
+    texter.send("hi")
+    reply = texter.send("please no more texts")
+    assert reply.startswith(texter.cat.prompts["sms_not_understood"].text)
+    assert "STOP" in reply
+    assert not texter.send("sign me up for texts").startswith(texter.cat.topics["symptoms"].sms)
+
+
+def test_yes_please_confirms_and_join_after_stop_opts_back_in(texter, any_db_app):
+    texter.send("join")
+    assert texter.send("yes please") == texter.cat.series_prompts["joined"]
+    texter.send("STOP")
+    assert texter.send("JOIN") == texter.cat.series_prompts["confirm"]
+    assert subscriber(any_db_app).state == "pending"
+
+
+def test_twilio_opt_out_type_is_honoured_for_words_the_line_does_not_know(texter, any_db_app):
+    assert texter.send("ARRET", OptOutType="STOP") is None
+    assert subscriber(any_db_app).state == "opted_out"
+
+
+def test_crisis_words_get_samaritans(texter):
+    reply = texter.send("i want to die")
+    assert "116 123" in reply and "85258" in reply

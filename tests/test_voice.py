@@ -44,7 +44,7 @@ def test_welcome_names_the_line_symptoms_and_a_person_then_the_menu(call):
 def test_every_topic_by_keys(app):
     cat = app.extensions["line.catalogue"]
     paths = topic_paths(cat)
-    assert {topic for _, topic in paths} == set(cat.topics)
+    assert {topic for _, topic in paths} == {t.id for t in cat.topics.values() if t.in_menu}
     for keys, topic in paths:
         call = Call(app)
         call.dial_in()
@@ -69,7 +69,7 @@ def test_misspelt_speech_still_reaches_the_topic(call):
 
 
 def nodes(cat):
-    return [*cat.menus, *cat.topics]
+    return [*cat.menus, *(t.id for t in cat.topics.values() if t.in_menu)]
 
 
 def arrive(app, node) -> Call:
@@ -151,7 +151,8 @@ def test_silence_count_resets_after_a_choice(call):
     call.dial_in()
     call.silence()
     call.press("1")
-    assert call.silence() == ["no_input", "topic.symptoms", "after_topic"]
+    # Brief: the options again, not the whole summary (star repeats that).
+    assert call.silence() == ["no_input", "after_topic"]
 
 
 def test_wrong_keys_three_times_offers_help(call):
@@ -170,11 +171,57 @@ def test_unrecognised_speech_counts_as_a_miss(call):
     assert call.state["misses"] == "1"
 
 
-def test_after_topic_nine_ends_the_call(call):
+def test_after_topic_nine_offers_to_remember_then_ends_the_call(call):
+    call.dial_in()
+    call.press("1")
+    assert call.press("9") == ["remember_offer"]
+    assert call.silence() == ["goodbye"]
+    assert call.hung_up
+
+
+def test_nine_from_a_withheld_number_just_says_goodbye(app):
+    call = Call(app, caller="anonymous")
     call.dial_in()
     call.press("1")
     assert call.press("9") == ["goodbye"]
     assert call.hung_up
+
+
+def test_a_returning_caller_who_agreed_is_offered_their_topic_for_30_days(app, clock):
+    call = Call(app)
+    call.dial_in()
+    call.press("2")
+    call.press("9")
+    assert call.press("1") == ["remember_done", "goodbye"]
+    assert call.hung_up
+
+    clock.advance(days=3)
+    again = Call(app, call_sid="CA" + "c" * 32)
+    assert again.dial_in() == ["welcome", "keys", "returning_offer", "title.treatment", "returning_keys",
+                               "menu_main"]
+    assert again.press("6") == ["topic.treatment", "after_topic"]
+    again = Call(app, call_sid="CA" + "c" * 31 + "1")
+    again.dial_in()
+    assert again.press("1") == ["topic.symptoms", "after_topic"], "1 still means symptoms"
+
+    other = Call(app, caller="+447400999888", call_sid="CA" + "d" * 32)
+    assert other.dial_in() == ["welcome", "keys", "menu_main"]
+
+    clock.advance(days=28)
+    late = Call(app, call_sid="CA" + "e" * 32)
+    assert late.dial_in() == ["welcome", "keys", "menu_main"]
+
+
+def test_a_returning_caller_can_go_to_the_main_menu(app, clock):
+    call = Call(app)
+    call.dial_in()
+    call.press("1")
+    call.press("9")
+    call.press("1")
+    again = Call(app, call_sid="CA" + "f" * 32)
+    again.dial_in()
+    assert again.press("#") == ["menu_main"]
+    assert again.press("3") == ["topic.help", "after_topic"]
 
 
 def test_speech_commands(call, clock):
@@ -362,3 +409,81 @@ def test_star_repeats_the_number_prompt_and_silence_is_handled(app, clock):
     call.press("2")
     assert call.press("*") == ["callback_enter"]
     assert call.silence() == ["no_input", "callback_enter"]
+
+
+def test_a_keyed_callback_number_never_appears_in_a_url(app, clock):
+    clock.set(CLOSED_TIME)
+    call = Call(app)
+    call.dial_in()
+    call.press("0")
+    call.press("2")
+    call.press("02079460000")
+    action = call.gather.get("action")
+    assert "02079460000" not in action and "2079460000" not in action
+    assert "number=" in action
+    assert call.press("*")[1:-1] == [f"digit_{d}" for d in "02079460000"]
+
+
+def test_a_wrong_key_after_a_topic_does_not_replay_the_summary(call):
+    call.dial_in()
+    call.press("1")
+    assert call.press("5") == ["wrong_key", "after_topic"]
+    assert call.press("*") == ["topic.symptoms", "after_topic"]
+
+
+def test_spoken_numbers_yes_no_faster_and_help(call):
+    call.dial_in()
+    assert call.say("two") == ["topic.treatment", "after_topic"]
+    assert call.say("slower")[0] == "slow_on"
+    assert call.say("faster")[0] == "slow_off"
+    assert call.state["slow"] == "0"
+    assert call.say("faster")[0] == "slow_off", "faster never turns slow speech on"
+    assert call.state["slow"] == "0"
+    assert call.say("I need help")[0] == "topic.help"
+    assert call.say("yes") == ["not_understood", "after_topic"]
+
+
+def test_saying_no_or_yes_at_the_goodbye_offer(app):
+    call = Call(app)
+    call.dial_in()
+    call.press("1")
+    call.press("9")
+    assert call.say("no thanks") == ["goodbye"]
+    call = Call(app, call_sid="CA" + "7" * 32)
+    call.dial_in()
+    call.press("1")
+    call.press("9")
+    assert call.say("yes please") == ["remember_done", "goodbye"]
+
+
+@pytest.mark.parametrize("words,topic", [
+    ("my child has leukaemia", "childhood"),
+    ("my son has it", None),
+    ("what causes it", "risks"),
+    ("I have a high temperature", "help"),
+    ("I feel very unwell", "help"),
+    ("I want to die", "crisis"),
+])
+def test_what_people_say_reaches_the_right_answer(app, words, topic):
+    call = Call(app)
+    call.dial_in()
+    heard = call.say(words)
+    if topic is None:
+        assert heard[0] == "not_understood"
+    else:
+        assert heard[0] == f"topic.{topic}", heard
+
+
+def test_the_crisis_answer_is_on_no_menu_and_gives_samaritans_and_shout(app):
+    cat = app.extensions["line.catalogue"]
+    crisis = cat.topics["crisis"]
+    assert not crisis.in_menu
+    assert "116 123" in crisis.voice.text and "85258" in crisis.sms and "999" in crisis.sms
+
+
+def test_closed_line_offers_the_help_numbers_by_text(app, clock):
+    clock.set(CLOSED_TIME)
+    call = Call(app)
+    call.dial_in()
+    call.press("0")
+    assert call.press("8") == ["text_sent", "callback_offer"]

@@ -1,0 +1,28 @@
+"""The yardstick for the web benchmark: a bare Flask app answering every webhook with one fixed TwiML
+document (no signature check, no database), served by the same Procfile gunicorn command."""
+from __future__ import annotations
+
+from flask import Flask, Response
+
+TWIML = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="https://line.example.org/voice/menu'
+    '?node=main&amp;slow=0&amp;misses=0&amp;silences=0" finishOnKey="" input="dtmf speech" language="en-GB" '
+    'timeout="6"><Play>https://line.example.org/audio/welcome-normal-000000000000.mp3</Play></Gather>'
+    "</Response>"
+)
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+
+    @app.post("/voice")
+    @app.post("/voice/menu")
+    @app.post("/sms")
+    def fixed() -> Response:
+        return Response(TWIML, mimetype="text/xml")
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,51 @@
+"""The operator console (``/admin``): usage, callback requests, subscribers and content,
+behind a login. ``init_app(app)`` registers it with its extensions and commands.
+
+Only the console uses sessions, forms and the rate limiter: CSRF is checked per
+form (Flask-WTF's ``FlaskForm``), not app-wide, so Twilio's webhooks are untouched.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from flask_limiter import Limiter
+
+from . import settings
+
+log = logging.getLogger(__name__)
+
+
+def client_address() -> str:
+    """The address to rate-limit: the caller's, seen through ``ADMIN_PROXY_HOPS`` trusted proxies."""
+    from flask import current_app
+
+    hops = current_app.config["ADMIN_PROXY_HOPS"]
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    if hops and forwarded:
+        return forwarded[-min(hops, len(forwarded))]
+    return request.remote_addr or "unknown"
+
+
+def init_app(app: Flask) -> None:
+    """Register the console, unless ``ADMIN_CONSOLE=off`` (then /admin does not exist at all)."""
+    if not settings.console_enabled(app):
+        log.info("operator console is off (ADMIN_CONSOLE=off): /admin is not served")
+        return
+    settings.configure(app)
+
+    from .auth import login_manager
+    from .cli import admin_cli
+    from .views import bp
+
+    login_manager.init_app(app)
+    # One limiter per app: its counters (and the storage behind them) belong to this app alone.
+    limiter = Limiter(key_func=client_address, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+                      strategy="fixed-window", key_prefix="all-line-admin")
+    # Checked before the view runs; only attempts to log in count.
+    limiter.limit(lambda: app.config["ADMIN_LOGIN_RATE_LIMIT"], methods=["POST"],
+                  exempt_when=lambda: request.endpoint != "admin.login")(bp)
+    limiter.init_app(app)
+    app.extensions["line.admin_limiter"] = limiter
+    app.register_blueprint(bp)
+    app.cli.add_command(admin_cli)

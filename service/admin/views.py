@@ -1,0 +1,221 @@
+"""The operator console's pages, under ``/admin``. Every page needs a logged-in account;
+the check is made once for the whole blueprint, so a new page cannot forget it."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import phonenumbers
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from ..db import db
+from . import charts, queries
+from .auth import authenticate, login_manager
+from .forms import ActionForm, LoginForm
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin",
+               static_folder=str(Path(__file__).resolve().parent.parent / "static" / "admin"),
+               static_url_path="/static")
+OPEN_ENDPOINTS = frozenset({"admin.login", "admin.static"})
+EXPIRED_FORM = "This form has expired or did not come from the console. Please try again."
+
+
+@bp.before_request
+def require_login():
+    if request.endpoint not in OPEN_ENDPOINTS and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.context_processor
+def form_token():
+    # The console checks CSRF per form (not app-wide, which would refuse Twilio's webhooks).
+    return {"csrf_token": generate_csrf}
+
+
+@bp.after_request
+def console_headers(response: Response) -> Response:
+    # Pages show phone numbers: never cached, never framed, never leaked in a Referer.
+    if request.endpoint != "admin.static":
+        response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+    return response
+
+
+@bp.errorhandler(400)
+def bad_request(error):
+    return render_template("admin/error.html", title="Something went wrong", message=error.description), 400
+
+
+@bp.errorhandler(429)
+def too_many_attempts(error):
+    return render_template("admin/login.html", title="Log in", form=LoginForm(),
+                           error="Too many attempts to log in. Wait a minute, then try again."), 429
+
+
+@bp.app_template_filter("admin_london")
+def london_time(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(queries.LONDON).strftime("%a %-d %b %Y, %H:%M")
+
+
+@bp.app_template_filter("admin_percent")
+def percent(value: float | None) -> str:
+    return "no data" if value is None else f"{value:g}%"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the console: a login link can never send someone elsewhere."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and parts.path.startswith("/admin/") and "\\" not in target:
+            return target
+    return url_for("admin.usage")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.usage"))
+    form = LoginForm()
+    error, status = None, 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            user = authenticate(form.name.data, form.password.data)
+            if user is not None:
+                session.clear()
+                session.permanent = True
+                login_user(user)
+                log.info("console: %s logged in", user.name)
+                return redirect(_safe_next(request.args.get("next")))
+            log.warning("console: failed login")
+            error, status = "Wrong name or password.", 200
+        elif form.csrf_token.errors:
+            error, status = EXPIRED_FORM, 400
+        else:
+            error, status = "Enter your name and password.", 200
+    return render_template("admin/login.html", title="Log in", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    if not ActionForm().validate_on_submit():
+        abort(400, EXPIRED_FORM)
+    logout_user()
+    session.clear()
+    flash("You have logged out.", "info")
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("admin.usage"))
+
+
+@bp.get("/usage")
+def usage():
+    with db.session() as s:
+        report = queries.usage(s, current_app.extensions["line.catalogue"])
+    daily_calls = charts.column_chart([(d.date.strftime("%-d %b"), d.calls) for d in report.days], label_every=7)
+    daily_texts = charts.column_chart([(d.date.strftime("%-d %b"), d.texts) for d in report.days], label_every=7)
+    topics = charts.bar_chart([(t.label, t.voice + t.sms) for t in report.topics])
+    drop_offs = charts.bar_chart([(n.label, n.hung_up) for n in report.drop_offs])
+    inputs = charts.bar_chart([("Keys pressed", report.key_presses), ("Spoken answers", report.speech_inputs)])
+    speeds = charts.bar_chart([("Used slower speech", report.slow_calls),
+                               ("Usual speed only", report.calls - report.slow_calls)])
+    return render_template("admin/usage.html", title="Usage", active="usage", report=report,
+                           daily_calls=daily_calls, daily_texts=daily_texts, topics_chart=topics,
+                           drop_off_chart=drop_offs, inputs_chart=inputs, speed_chart=speeds)
+
+
+@bp.get("/usage.csv")
+def usage_csv():
+    with db.session() as s:
+        report = queries.usage(s, current_app.extensions["line.catalogue"])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(queries.CSV_COLUMNS)
+    writer.writerows(day.csv_row() for day in report.days)
+    filename = f"all-line-usage-{report.first_day.isoformat()}-to-{report.last_day.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.app_template_filter("admin_phone")
+def phone_for_people(number: str) -> str:
+    """A number as people write it (07400 123456), for the operator to dial."""
+    try:
+        parsed = phonenumbers.parse(number, "GB")
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+@bp.get("/callbacks")
+def callbacks():
+    cat = current_app.extensions["line.catalogue"]
+    retention = current_app.config["CALLBACK_RETENTION_DAYS"]
+    with db.session() as s:
+        open_requests = queries.callbacks(s, "open")
+        done_requests = queries.callbacks(s, "done")
+    topics = {tid: queries.topic_title(cat, tid) for tid in cat.topics}
+    return render_template("admin/callbacks.html", title="Callback requests", active="callbacks",
+                           open_requests=open_requests, done_requests=done_requests, topics=topics,
+                           retention=retention, delete_after=dt.timedelta(days=retention),
+                           form=ActionForm(), mask=queries.mask)
+
+
+@bp.post("/callbacks/<int:request_id>/done")
+def callback_done(request_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400, EXPIRED_FORM)
+    with db.session() as s:
+        found = queries.mark_callback_done(s, request_id, current_user.name)
+    if found is None:
+        flash("That request no longer exists (it may have been deleted).", "error")
+    elif found.done_by == current_user.name:
+        flash(f"Marked done: the request from the number {queries.mask(found.phone)}.", "info")
+    else:
+        flash(f"Already marked done by {found.done_by}: the request from the number "
+              f"{queries.mask(found.phone)}.", "info")
+    return redirect(url_for("admin.callbacks"))
+
+
+@bp.get("/subscribers")
+def subscribers():
+    with db.session() as s:
+        report = queries.subscribers(s)
+    states_chart = charts.bar_chart([(state.replace("_", " "), count) for state, count in report.by_state])
+    weeks_chart = charts.column_chart([(week.strftime("%-d %b"), count) for week, count in report.opt_outs_by_week],
+                                      label_every=2)
+    return render_template("admin/subscribers.html", title="Subscribers", active="subscribers", report=report,
+                           states_chart=states_chart, weeks_chart=weeks_chart, mask=queries.mask)
+
+
+@bp.get("/content")
+def content():
+    report = queries.content(current_app.extensions["line.catalogue"], Path(current_app.config["AUDIO_DIR"]))
+    return render_template("admin/content.html", title="Content", active="content", report=report,
+                           clip_url=_clip_url)
+
+
+def _clip_url(file: str) -> str | None:
+    base = current_app.config.get("AUDIO_BASE_URL")
+    if base:
+        return f"{base}/{file}"
+    if "audio.clip" in current_app.view_functions:
+        return url_for("audio.clip", name=file)
+    return None
