@@ -50,6 +50,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register_commands
     register_commands(app)
 
+    from .line_cli import line_cli
+    app.cli.add_command(line_cli)
+
+    from .simulator import init_simulator
+    init_simulator(app)
+
     return app
 
 
@@ -66,6 +72,8 @@ def print_dev_banner(app: Flask, port: int) -> None:
         f"  Voice webhook: {base}/voice\n"
         f"  SMS webhook:   {base}/sms\n"
         f"  Health:        {base}/healthz\n"
+        + (f"  Simulator:     {base}/simulator\n" if app.config.get("SIMULATOR_ENABLED") else "")
+        + f"  Console:       {base}/admin (make an account: flask --app service admin create-user NAME)\n"
         f"  Database:      {app.config['DATABASE_URL']}\n",
         err=True,
     )

@@ -60,6 +60,8 @@ def from_environment(instance_path: Path, dev_mode: bool) -> dict:
         "AUDIO_BASE_URL": _env("AUDIO_BASE_URL").rstrip("/"),
         "DATABASE_URL": normalise_database_url(_env("DATABASE_URL", default_db)),
         "ANALYTICS_SALT": _env("ANALYTICS_SALT"),
+        # The web simulator drives the webhooks with the auth token: on under `make run` only.
+        "SIMULATOR_ENABLED": _env("SIMULATOR_ENABLED", "1" if dev_mode else "") == "1",
     }
     rate = _env("SEND_RATE_PER_SECOND")
     if rate:
