@@ -181,7 +181,7 @@ def node_label(cat: Catalogue, node: str) -> tuple[str, str]:
     if node in cat.menus:
         for key, target in cat.menus[MAIN_MENU].options:
             if target == node:
-                return f"Menu {node!r} (main menu key {key})", "menu"
+                return f"Menu {key} ({node})", "menu"
         return f"Menu {node!r}", "menu"
     return node, "other"
 
