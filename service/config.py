@@ -74,16 +74,21 @@ def from_environment(instance_path: Path, dev_mode: bool) -> dict:
     return settings
 
 
-def development_token(instance_path: Path) -> str:
-    """A local token for `make run`, made once and kept under instance/."""
-    token_file = instance_path / "dev-twilio-auth-token"
-    if token_file.exists():
-        return token_file.read_text().strip()
+def local_secret(instance_path: Path, name: str, nbytes: int) -> str:
+    """A secret for `make run`, made once and kept (owner-only) under instance/."""
+    secret_file = instance_path / name
+    if secret_file.exists():
+        return secret_file.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_hex(16)
-    token_file.write_text(token + "\n")
-    token_file.chmod(0o600)
-    return token
+    secret = secrets.token_hex(nbytes)
+    secret_file.write_text(secret + "\n")
+    secret_file.chmod(0o600)
+    return secret
+
+
+def development_token(instance_path: Path) -> str:
+    """The local Twilio auth token of `make run`."""
+    return local_secret(instance_path, "dev-twilio-auth-token", 16)
 
 
 def check(config: dict) -> None:

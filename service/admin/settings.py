@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..config import ConfigError
+from ..config import ConfigError, local_secret
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +95,5 @@ def _positive_int_or_zero(name: str, raw: str) -> int:
 
 
 def development_secret_key(instance_path: Path) -> str:
-    """A local key for `make run`, made once and kept under instance/ (like the dev token)."""
-    key_file = instance_path / DEV_KEY_FILENAME
-    if key_file.exists():
-        return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    key_file.write_text(key + "\n")
-    key_file.chmod(0o600)
-    return key
+    """The local console key of `make run` (kept beside the dev token)."""
+    return local_secret(instance_path, DEV_KEY_FILENAME, 32)
