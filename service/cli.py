@@ -89,6 +89,24 @@ def send_due(loop: bool, idle: float) -> None:
     click.echo("send-due: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing due"))
 
 
+@click.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Delete what the line no longer needs (schedule daily): returning-caller consents past
+    30 days, and inbound MessageSids older than 30 days (Twilio redelivers within hours)."""
+    from sqlalchemy import delete
+
+    from . import returning
+    from .clock import now
+    from .models import ProcessedMessage
+
+    forgotten = returning.purge_expired()
+    with db.session() as session:
+        old_ids = session.execute(delete(ProcessedMessage).where(
+            ProcessedMessage.received_at < now() - returning.KEEP_FOR)).rowcount
+    click.echo(f"purged {forgotten} returning-caller records and {old_ids} old message ids")
+
+
 def register_commands(app: Flask) -> None:
     from .audio.cli import audio_cli
 
@@ -96,4 +114,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(sms_cli)
+    app.cli.add_command(purge)
     app.cli.add_command(serve)

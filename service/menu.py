@@ -160,6 +160,8 @@ def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, ca
     if name == "text_me":
         if state.node in cat.topics:
             return Turn((), here, effect=TextTopic(state.node))
+        if state.node == REMEMBER and state.topic:
+            return Turn((), here, effect=TextTopic(state.topic))
         if state.node == CALLBACK_OFFER:
             # The line is closed: the help numbers by text are the next best thing.
             return Turn((), here, effect=TextTopic(HELP_TOPIC))
@@ -251,10 +253,10 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
             return step(cat, state, "key", said.replace(" ", ""), support_open, caller_known)
         name = matching.command(said, cat.voice_commands) or matching.keyword(
             said, {w: n for n, words in cat.voice_commands.items() for w in words}, cat.never_fuzzy)
-        if state.node == REMEMBER:
-            return step(cat, state, "key", "1" if name == "yes" else GOODBYE_KEY)
-        if state.node == CALLBACK_CONFIRM and name in ("yes", "no"):
-            return step(cat, state, "key", "1" if name == "yes" else "2")
+        yes_no_keys = {REMEMBER: ("1", GOODBYE_KEY), CALLBACK_CONFIRM: ("1", "2"), RETURNING: (RETURNING_KEY, "#")}
+        if state.node in yes_no_keys and name in ("yes", "no"):
+            yes_key, no_key = yes_no_keys[state.node]
+            return step(cat, state, "key", yes_key if name == "yes" else no_key, support_open, caller_known)
         node = matching.keyword(said, cat.node_keywords(), cat.never_fuzzy)
         if name and not node:
             return _command(cat, state, name, support_open, caller_known)
@@ -313,8 +315,19 @@ class SmsTurn:
 
 def sms_command(cat: Catalogue, body: str) -> str | None:
     """stop, start, help, menu, join or yes: the whole message is one of their words, or
-    (stop, join, yes) it starts with one ("stop texting me", "yes please")."""
-    return matching.command(body, cat.sms_commands) or matching.leading(body, cat.sms_leading)
+    (stop, join, yes) it starts with one and the rest asks about nothing the line answers
+    ("stop texting me", "yes please"; but "stop, what are the symptoms?" and "yes I want
+    to die" are answered, never taken as commands)."""
+    exact = matching.command(body, cat.sms_commands)
+    if exact:
+        return exact
+    name = matching.leading(body, cat.sms_leading)
+    if name is None:
+        return None
+    rest = " ".join(matching.normalise(body).split()[1:])
+    if rest and matching.keyword(rest, cat.node_keywords(), cat.never_fuzzy):
+        return None
+    return name
 
 
 def _sms_node(cat: Catalogue, node: str) -> SmsTurn:

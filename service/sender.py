@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 from . import subscriptions
 from .analytics import masked
@@ -37,6 +38,8 @@ SERIES_HOURS = (dt.time(9, 0), dt.time(20, 0))
 STALE_CLAIM = dt.timedelta(minutes=10)
 RETRY_BASE = dt.timedelta(seconds=60)
 RETRY_CAP = dt.timedelta(hours=1)
+# A caller waiting for "text me this" goes before the weekly series.
+SEND_ORDER = (case((OutboxMessage.kind == "text_me", 0), else_=1), OutboxMessage.due_at, OutboxMessage.id)
 UNSUBSCRIBED = 21610  # Twilio: the recipient has opted out (STOP) at the carrier.
 
 
@@ -60,6 +63,19 @@ def make_client(config: dict) -> Client:
 def in_series_hours(moment: dt.datetime) -> bool:
     local = moment.astimezone(LONDON).time()
     return SERIES_HOURS[0] <= local < SERIES_HOURS[1]
+
+
+def never_reached_twilio(error: requests.exceptions.RequestException) -> bool:
+    """True only when the connection was never made (refused, DNS, connect timeout): then the
+    request cannot have reached Twilio and a retry cannot double a text. A reset or a read
+    timeout after the request was written may follow a send, so those are not retried."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.exceptions.ConnectionError):
+        return False
+    reason = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", reason)
+    return isinstance(reason, NewConnectionError)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -123,9 +139,7 @@ class Sender:
         with db.session() as session:
             query = (select(OutboxMessage.id)
                      .where(OutboxMessage.state.in_(("queued", "failed")), OutboxMessage.due_at <= moment)
-                     # A caller waiting for "text me this" goes before the weekly series.
-                     .order_by(case((OutboxMessage.kind == "text_me", 0), else_=1), OutboxMessage.due_at,
-                               OutboxMessage.id)
+                     .order_by(*SEND_ORDER)
                      .limit(self.config["SEND_BATCH_SIZE"]))
             if not in_series_hours(moment):
                 query = query.where(OutboxMessage.kind != "series")
@@ -141,7 +155,7 @@ class Sender:
         with db.session() as session:
             claimed = session.scalars(
                 select(OutboxMessage.id).where(OutboxMessage.claimed_by == token, OutboxMessage.state == "sending")
-                .order_by(OutboxMessage.due_at, OutboxMessage.id)).all()
+                .order_by(*SEND_ORDER)).all()
         return token, list(claimed)
 
     def release(self, token: str, row_ids: list[int]) -> None:
@@ -167,7 +181,7 @@ class Sender:
                        OutboxMessage.send_started_at.is_not(None))).all()
         for row_id in unknown:
             self._park(None, row_id, "a worker stopped while asking Twilio to send this; "
-                                     "it may or may not have gone, so it is not sent again")
+                                     "it may or may not have gone, so it is not sent again", stale_before=cutoff)
         if requeued or unknown:
             log.warning("stale claims: %d requeued (never tried), %d parked (outcome unknown)",
                         requeued, len(unknown))
@@ -217,15 +231,10 @@ class Sender:
         except TwilioRestException as error:
             self._failed(token, row_id, error)
             return
-        except requests.exceptions.ConnectionError as error:
-            if isinstance(error, requests.exceptions.ConnectTimeout) or not isinstance(
-                    error, requests.exceptions.Timeout):
-                # The request never reached Twilio: safe to try again.
+        except requests.exceptions.RequestException as error:
+            if never_reached_twilio(error):
                 self._retry(token, row_id, f"could not reach Twilio: {type(error).__name__}")
                 return
-            self._park(token, row_id, f"no answer from Twilio ({type(error).__name__}); it may have been sent")
-            return
-        except requests.exceptions.RequestException as error:
             self._park(token, row_id, f"no answer from Twilio ({type(error).__name__}); it may have been sent")
             return
         self._sent(row_id, message.sid)
@@ -281,11 +290,14 @@ class Sender:
             state = row.state
         log.warning("text %d not sent (%s); %s", row_id, reason, "will retry" if state == "failed" else "parked")
 
-    def _park(self, token: str | None, row_id: int, reason: str) -> None:
+    def _park(self, token: str | None, row_id: int, reason: str, stale_before: dt.datetime | None = None) -> None:
         with db.session() as session:
             subscriber, row = self._lock(session, row_id)
             if token is not None and not self._still_ours(row, token):
                 return
+            if stale_before is not None and not (
+                    row.state == "sending" and row.send_started_at is not None and row.claimed_at < stale_before):
+                return  # its worker finished it after all (sent, or cancelled by STOP)
             row.state, row.last_error = "parked", reason
             self._advance_series(session, subscriber, row, now())
         self.counts["parked"] += 1

@@ -66,6 +66,9 @@ def incoming_text() -> Response:
             return _reply(None if twilio_answered else cat.prompts["sms_stop"].text)
         if command == "start":
             subscriptions.opt_in(session, phone)
+            if twilio_answered and menu.sms_command(cat, body) == "yes":
+                # Twilio counts YES as an opt-in word; after JOIN it is also the line's confirmation.
+                return _reply(subscriptions.confirm(session, cat, phone))
             return _reply(None if twilio_answered else cat.prompts["sms_start"].text)
         if subscriptions.is_opted_out(session, phone):
             if command != "join":

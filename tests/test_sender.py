@@ -262,9 +262,13 @@ def test_text_me_this_goes_before_the_series_backlog(sender_app, fake, clock):
     call.dial_in()
     call.press("1")
     call.press("8")
-    sender_app.config["SEND_BATCH_SIZE"] = 1
-    send_due(sender_app)
-    assert [m["Body"].split(" ")[0] for m in fake.received][:1] == ["Signs"]
+    for batch_size in (1, 50):  # first claimed, and first sent within a batch
+        fake.received.clear()
+        with sender_app.app_context(), db.session() as session:
+            session.execute(OutboxMessage.__table__.update().values(state="queued", claimed_by=None))
+        sender_app.config["SEND_BATCH_SIZE"] = batch_size
+        send_due(sender_app)
+        assert fake.received[0]["Body"].startswith("Signs"), batch_size
 
 
 def test_twilio_error_messages_never_put_a_number_in_the_log_or_the_row(sender_app, fake, clock, caplog):
@@ -319,3 +323,45 @@ def test_stop_while_a_sender_records_a_series_text_never_deadlocks(database_url,
     assert [r.state for r in rows(app) if r.state not in ("cancelled",)] == ["sent"]
     assert len(fake.received) == 1
     app.extensions["line.db"].engine.dispose()
+
+
+def test_a_connection_dropped_after_sending_is_parked_not_retried(sender_app, clock, monkeypatch):
+    """Only a connection never made may be retried: a reset after the request was written
+    could follow a send, and a retry would double the text."""
+    import requests
+    from urllib3.exceptions import NewConnectionError, ProtocolError
+
+    clock.set(MORNING)
+    join(sender_app)
+    sender = Sender(sender_app)
+
+    def reset(*args, **kwargs):
+        raise requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError()))
+
+    monkeypatch.setattr(sender.client.messages, "create", reset)
+    assert dict(sender.run_once()) == {"parked": 1}
+
+    join_again = Sender(sender_app)
+    texter = Texter(sender_app, number="+447400123457")
+    texter.send("JOIN")
+    texter.send("YES")
+
+    def refused(*args, **kwargs):
+        raise requests.exceptions.ConnectionError(NewConnectionError(None, "refused"))
+
+    monkeypatch.setattr(join_again.client.messages, "create", refused)
+    assert dict(join_again.run_once()) == {"retried": 1}
+
+
+def test_stale_recovery_never_overwrites_a_row_its_worker_finished(sender_app, fake, clock):
+    clock.set(MORNING)
+    join(sender_app)
+    first = Sender(sender_app)
+    with sender_app.app_context():
+        token, [row_id] = first.claim()
+        first.send_one(token, row_id)
+    assert rows(sender_app)[0].state == "sent"
+    later = Sender(sender_app)
+    with sender_app.app_context():
+        later._park(None, row_id, "stale", stale_before=MORNING + dt.timedelta(hours=1))
+    assert rows(sender_app)[0].state == "sent"

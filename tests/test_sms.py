@@ -221,3 +221,25 @@ def test_twilio_opt_out_type_is_honoured_for_words_the_line_does_not_know(texter
 def test_crisis_words_get_samaritans(texter):
     reply = texter.send("i want to die")
     assert "116 123" in reply and "85258" in reply
+
+
+@pytest.mark.parametrize("body,topic", [
+    ("Yes I want to die", "crisis"),
+    ("Stop. I want to end my life", "crisis"),
+    ("stop, what are the symptoms?", "symptoms"),
+    ("yes I have a question about treatment", "treatment"),
+    ("join a clinical trial", "research"),
+    ("what is a warning sign", "symptoms"),
+])
+def test_a_leading_command_word_never_hides_a_question(any_db_app, body, topic):
+    texter = Texter(any_db_app)
+    reply = texter.send(body)
+    assert reply.startswith(texter.cat.topics[topic].sms), reply
+    found = subscriber(any_db_app)
+    assert found is None or found.state == "none"
+
+
+def test_yes_tagged_as_an_opt_in_by_twilio_still_confirms_the_series(texter, any_db_app):
+    texter.send("JOIN")
+    assert texter.send("YES", OptOutType="START") == texter.cat.series_prompts["joined"]
+    assert subscriber(any_db_app).state == "active"

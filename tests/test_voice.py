@@ -487,3 +487,53 @@ def test_closed_line_offers_the_help_numbers_by_text(app, clock):
     call.dial_in()
     call.press("0")
     assert call.press("8") == ["text_sent", "callback_offer"]
+
+
+def test_spoken_commands_still_work_at_the_goodbye_offer(app, clock):
+    call = Call(app)
+    call.dial_in()
+    call.press("1")
+    call.press("9")
+    assert call.say("repeat") == ["remember_offer"]
+    clock.set(CLOSED_TIME)
+    assert call.say("operator") == ["support_closed", "callback_offer"]
+
+
+def test_eight_at_the_goodbye_offer_texts_the_topic(app):
+    call = Call(app)
+    call.dial_in()
+    call.press("2")
+    call.press("9")
+    assert call.press("8") == ["text_sent", "remember_offer"]
+
+
+def test_yes_and_no_at_the_returning_offer(app, clock):
+    call = Call(app)
+    call.dial_in()
+    call.press("2")
+    call.press("9")
+    call.press("1")
+    again = Call(app, call_sid="CA" + "8" * 32)
+    again.dial_in()
+    assert again.say("yes please") == ["topic.treatment", "after_topic"]
+    again = Call(app, call_sid="CA" + "8" * 31 + "1")
+    again.dial_in()
+    assert again.say("no") == ["menu_main"]
+
+
+def test_purge_forgets_old_consents(app, clock):
+    from sqlalchemy import func, select
+
+    from service.db import db
+    from service.models import ReturningCaller
+
+    call = Call(app)
+    call.dial_in()
+    call.press("1")
+    call.press("9")
+    call.press("1")
+    clock.advance(days=31)
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0 and "purged 1 returning-caller" in result.output
+    with app.app_context(), db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ReturningCaller)) == 0
