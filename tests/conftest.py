@@ -171,3 +171,12 @@ def _analytics_not_paused(monkeypatch):
     from service import analytics
 
     monkeypatch.setattr(analytics, "_paused_until", 0.0)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    """Tests configure the app themselves: nothing from the shell (`make` sets LINE_DEV_MODE=1)
+    may change what they see."""
+    for name in ("LINE_DEV_MODE", "SIMULATOR_ENABLED", "SECRET_KEY", "ADMIN_CONSOLE", "TWILIO_AUTH_TOKEN",
+                 "PUBLIC_BASE_URL", "DATABASE_URL", "AUDIO_BASE_URL", "ANALYTICS_SALT", "LINE_INSTANCE_PATH"):
+        monkeypatch.delenv(name, raising=False)
