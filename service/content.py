@@ -196,6 +196,13 @@ class Catalogue:
         return found
 
 
+def current_catalogue() -> Catalogue:
+    """The running app's catalogue, loaded and checked once at start-up."""
+    from flask import current_app
+
+    return current_app.extensions["line.catalogue"]
+
+
 # -- YAML with line numbers -------------------------------------------------
 
 class _Mapping(dict):

@@ -6,6 +6,7 @@ import logging
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
+from .content import current_catalogue
 from .db import db
 
 log = logging.getLogger(__name__)
@@ -14,7 +15,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    cat = current_app.extensions["line.catalogue"]
+    cat = current_catalogue()
     body = {"status": "ok", "database": "ok", "topics": len(cat.topics),
             "clips": current_app.extensions["line.clip_count"]}
     try:

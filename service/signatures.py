@@ -6,12 +6,21 @@ signed is rebuilt from PUBLIC_BASE_URL plus the path and query it requested.
 from __future__ import annotations
 
 import logging
+import re
 from functools import cache
 
 from flask import abort, current_app, g, request, url_for
 from twilio.request_validator import RequestValidator
 
 log = logging.getLogger(__name__)
+
+
+# CallSid and MessageSid: letters and digits; anything else is not from Twilio.
+SID_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
+
+
+def valid_sid(value: str) -> bool:
+    return bool(SID_PATTERN.fullmatch(value or ""))
 
 
 @cache

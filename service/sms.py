@@ -7,18 +7,18 @@ reply to anything but START, then the menu engine answers.
 from __future__ import annotations
 
 import logging
-import re
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 from sqlalchemy import select, update
 from twilio.twiml.messaging_response import MessagingResponse
 
 from . import analytics, clock, menu, phones, subscriptions
 from .analytics import masked
+from .content import current_catalogue
 from .db import db
 from .models import OutboxMessage, SmsSession
 from .outbox import first_delivery, insert_ignoring_duplicates
-from .signatures import require_twilio_signature
+from .signatures import require_twilio_signature, valid_sid
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -30,10 +30,6 @@ MAX_BODY = 1600
 DELIVERY_STATES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
 
 
-def _catalogue():
-    return current_app.extensions["line.catalogue"]
-
-
 def _reply(text: str | None) -> Response:
     response = MessagingResponse()
     if text:
@@ -43,12 +39,12 @@ def _reply(text: str | None) -> Response:
 
 @bp.post("")
 def incoming_text() -> Response:
-    cat = _catalogue()
+    cat = current_catalogue()
     sid = request.form.get("MessageSid", "")
     sender = request.form.get("From", "")
     body = request.form.get("Body", "")[:MAX_BODY]
     phone = phones.e164(sender)
-    if not re.fullmatch(r"[A-Za-z0-9]{1,64}", sid) or phone is None:
+    if not valid_sid(sid) or phone is None:
         log.warning("text without a usable MessageSid or From (%s)", masked(sender))
         return _reply(cat.prompts["sms_error"].text)
     # With Advanced Opt-Out, Twilio has already answered STOP/START/HELP itself, and names
@@ -104,7 +100,7 @@ def delivery_status() -> Response:
     """Twilio's StatusCallback for texts sent from the outbox."""
     sid = request.form.get("MessageSid", "")
     status = request.form.get("MessageStatus", "")
-    if status in DELIVERY_STATES and re.fullmatch(r"[A-Za-z0-9]{1,64}", sid):
+    if status in DELIVERY_STATES and valid_sid(sid):
         with db.session() as session:
             message = session.scalars(select(OutboxMessage).where(OutboxMessage.twilio_sid == sid)).first()
             if message is not None:
@@ -125,4 +121,4 @@ def apologise(error: Exception) -> Response:
     log.exception("text %s failed", request.form.get("MessageSid", "unknown")[:64])
     if request.path.endswith("/status"):
         return Response(status=204)
-    return _reply(_catalogue().prompts["sms_error"].text)
+    return _reply(current_catalogue().prompts["sms_error"].text)

@@ -14,8 +14,9 @@ from flask import Blueprint, Response, current_app, g, request
 
 from . import analytics, callbacks, clock, hours, menu, returning, texting, twiml
 from .analytics import masked
+from .content import current_catalogue
 from .menu import BookCallback, CallState, Remember, TextTopic, Turn
-from .signatures import external_url, require_twilio_signature
+from .signatures import external_url, require_twilio_signature, valid_sid
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -44,10 +45,6 @@ def open_number(sealed: str, call_sid: str) -> str:
         return ""
     number = bytes(a ^ b for a, b in zip(bytes.fromhex(sealed), _pad(call_sid), strict=False))
     return number.decode("ascii", "replace") if number.isdigit() else ""
-
-
-def _catalogue():
-    return current_app.extensions["line.catalogue"]
 
 
 def _small_int(name: str, limit: int) -> int:
@@ -80,7 +77,7 @@ def _state_args(state: CallState) -> dict:
 
 def _call_sid() -> str:
     sid = request.form.get("CallSid", "")
-    return sid if re.fullmatch(r"[A-Za-z0-9]{1,64}", sid) else "unknown"
+    return sid if valid_sid(sid) else "unknown"
 
 
 def _answer(turn: Turn, record: bool = True) -> Response:
@@ -105,12 +102,12 @@ def _answer(turn: Turn, record: bool = True) -> Response:
 def incoming_call() -> Response:
     log.info("call %s from %s", _call_sid(), masked(request.form.get("From", "")))
     caller = request.form.get("From", "")
-    return _answer(menu.start(_catalogue(), returning_topic=returning.last_topic(caller)))
+    return _answer(menu.start(current_catalogue(), returning_topic=returning.last_topic(caller)))
 
 
 @bp.post("/menu", endpoint="menu")
 def menu_choice() -> Response:
-    cat = _catalogue()
+    cat = current_catalogue()
     state = _state()
     digits = request.form.get("Digits", "")
     speech = request.form.get("SpeechResult", "")[:200]
@@ -140,7 +137,7 @@ def menu_choice() -> Response:
 @bp.post("/dial-done")
 def dial_done() -> Response:
     answered = request.form.get("DialCallStatus") == "completed"
-    return _answer(menu.after_dial(_catalogue(), _state(), answered))
+    return _answer(menu.after_dial(current_catalogue(), _state(), answered))
 
 
 @bp.errorhandler(Exception)
@@ -149,4 +146,4 @@ def apologise(error: Exception) -> Response:
     if not g.get("twilio_verified"):
         return Response(status=getattr(error, "code", 403))
     log.exception("voice request failed for call %s", _call_sid())
-    return _answer(menu.apology(_catalogue(), slow=request.args.get("slow") == "1"), record=False)
+    return _answer(menu.apology(current_catalogue(), slow=request.args.get("slow") == "1"), record=False)
