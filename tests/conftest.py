@@ -121,17 +121,27 @@ def clock():
 
 
 @pytest.fixture
-def app(sqlite_only, tmp_path, clock):
-    app = make_app(sqlite_only, tmp_path)
-    yield app
-    app.extensions["line.db"].engine.dispose()
+def app_factory(tmp_path, clock):
+    """``app_factory(url, **config)``: an app on a fresh database; its engine is closed after the test."""
+    made = []
+
+    def factory(url: str, **overrides):
+        made.append(make_app(url, tmp_path, **overrides))
+        return made[-1]
+
+    yield factory
+    for app in made:
+        app.extensions["line.db"].engine.dispose()
 
 
 @pytest.fixture
-def any_db_app(database_url, tmp_path, clock):
-    app = make_app(database_url, tmp_path)
-    yield app
-    app.extensions["line.db"].engine.dispose()
+def app(sqlite_only, app_factory):
+    return app_factory(sqlite_only)
+
+
+@pytest.fixture
+def any_db_app(database_url, app_factory):
+    return app_factory(database_url)
 
 
 class Twilio:

@@ -13,7 +13,7 @@ from service.models import OutboxMessage, Subscriber
 from service.sender import Sender, SenderConfigError, make_client
 
 from .calls import Call
-from .conftest import CALLER, PUBLIC, Twilio, make_app
+from .conftest import CALLER, PUBLIC, Twilio
 from .fake_twilio import ACCOUNT, API, FakeTwilio
 from .test_sms import Texter
 
@@ -23,11 +23,8 @@ NIGHT = dt.datetime(2026, 12, 2, 22, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def sender_app(database_url, tmp_path, clock):
-    app = make_app(database_url, tmp_path, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT,
-                   SEND_RATE_PER_SECOND=10_000.0)
-    yield app
-    app.extensions["line.db"].engine.dispose()
+def sender_app(database_url, app_factory):
+    return app_factory(database_url, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT, SEND_RATE_PER_SECOND=10_000.0)
 
 
 @pytest.fixture
@@ -216,11 +213,11 @@ def test_send_due_command_exits_zero_and_reports(sender_app, fake, clock):
 
 
 @pytest.mark.postgres
-def test_four_workers_send_ten_thousand_texts_exactly_once(database_url, tmp_path, clock, fake):
+def test_four_workers_send_ten_thousand_texts_exactly_once(database_url, app_factory, clock, fake):
     if not database_url.startswith("postgresql"):
         pytest.skip("several workers at once need PostgreSQL (SKIP LOCKED)")
-    app = make_app(database_url, tmp_path, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT,
-                   SEND_RATE_PER_SECOND=1_000_000.0, SEND_BATCH_SIZE=100)
+    app = app_factory(database_url, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT,
+                      SEND_RATE_PER_SECOND=1_000_000.0, SEND_BATCH_SIZE=100)
     clock.set(MORNING)
     total = 10_000
     with app.app_context(), db.session() as session:
@@ -240,7 +237,6 @@ def test_four_workers_send_ten_thousand_texts_exactly_once(database_url, tmp_pat
     with app.app_context(), db.session() as session:
         states = dict(session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
     assert states == {"sent": total}
-    app.extensions["line.db"].engine.dispose()
 
 
 def test_a_parked_series_text_does_not_end_the_series(sender_app, fake, clock):
@@ -281,7 +277,7 @@ def test_twilio_error_messages_never_put_a_number_in_the_log_or_the_row(sender_a
 
 
 @pytest.mark.postgres
-def test_stop_while_a_sender_records_a_series_text_never_deadlocks(database_url, tmp_path, clock, fake):
+def test_stop_while_a_sender_records_a_series_text_never_deadlocks(database_url, app_factory, clock, fake):
     """STOP locks the subscriber, then its rows; the sender does the same, so neither waits forever."""
     if not database_url.startswith("postgresql"):
         pytest.skip("row locks are a PostgreSQL matter")
@@ -290,8 +286,7 @@ def test_stop_while_a_sender_records_a_series_text_never_deadlocks(database_url,
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    app = make_app(database_url, tmp_path, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT,
-                   SEND_RATE_PER_SECOND=10_000.0)
+    app = app_factory(database_url, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT, SEND_RATE_PER_SECOND=10_000.0)
     clock.set(MORNING)
     texter = join(app)
     replies: list = []
@@ -322,7 +317,6 @@ def test_stop_while_a_sender_records_a_series_text_never_deadlocks(database_url,
     # The text in flight is recorded as sent (it was); nothing further is queued or sent.
     assert [r.state for r in rows(app) if r.state not in ("cancelled",)] == ["sent"]
     assert len(fake.received) == 1
-    app.extensions["line.db"].engine.dispose()
 
 
 def test_a_connection_dropped_after_sending_is_parked_not_retried(sender_app, clock, monkeypatch):

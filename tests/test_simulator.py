@@ -13,16 +13,14 @@ from service.config import PROJECT_ROOT
 from service.line_cli import ClipPlayer, line_cli
 from service.simulator.phone import DEFAULT_CALLER, Call, CallStep, Heard, Line, Listening, SimulatorError, Texter
 
-from .conftest import CALLER, CLOSED_TIME, TOKEN, make_app
+from .conftest import CALLER, CLOSED_TIME, TOKEN
 
 HEADERS = {"X-Simulator-Request": "1"}
 
 
 @pytest.fixture
-def sim_app(sqlite_only, tmp_path, clock):
-    app = make_app(sqlite_only, tmp_path, SIMULATOR_ENABLED=True)
-    yield app
-    app.extensions["line.db"].engine.dispose()
+def sim_app(sqlite_only, app_factory):
+    return app_factory(sqlite_only, SIMULATOR_ENABLED=True)
 
 
 def written(app, prompt_id: str) -> str:

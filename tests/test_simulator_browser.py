@@ -7,15 +7,12 @@ import re
 import pytest
 
 from .browser import axe_violations, describe, screenshot
-from .conftest import make_app
 
 
 @pytest.fixture
-def app(sqlite_only, tmp_path, clock):
+def app(sqlite_only, app_factory):
     """The simulator is on; `live_server` serves this app."""
-    app = make_app(sqlite_only, tmp_path, SIMULATOR_ENABLED=True)
-    yield app
-    app.extensions["line.db"].engine.dispose()
+    return app_factory(sqlite_only, SIMULATOR_ENABLED=True)
 
 
 def _clip_loads(page, url: str) -> None:
@@ -118,7 +115,6 @@ def test_a_phone_number_is_keyed_in_and_sent_with_its_finish_key(app, live_serve
     assert sent[-1]["keys"] == "074#" and sent[-1]["call"] == call
 
 
-def test_the_simulator_is_absent_when_disabled(sqlite_only, tmp_path, clock):
-    app = make_app(sqlite_only, tmp_path)
+def test_the_simulator_is_absent_when_disabled(sqlite_only, app_factory):
+    app = app_factory(sqlite_only)
     assert app.test_client().get("/simulator").status_code == 404
-    app.extensions["line.db"].engine.dispose()

@@ -327,10 +327,8 @@ def test_calls_play_clips_and_slow_clips_after_7(call):
     assert plays and all("-slow-" in p for p in plays)
 
 
-def test_a_missing_clip_falls_back_to_say_and_the_call_carries_on(tmp_path, sqlite_only, clock):
-    from .conftest import make_app
-
-    app = make_app(sqlite_only, tmp_path, AUDIO_DIR=tmp_path / "no-audio")
+def test_a_missing_clip_falls_back_to_say_and_the_call_carries_on(tmp_path, sqlite_only, app_factory):
+    app = app_factory(sqlite_only, AUDIO_DIR=tmp_path / "no-audio")
     call = Call(app)
     assert call.dial_in() == ["welcome", "keys", "menu_main"]
     says = call.gather.findall("Say")
@@ -339,10 +337,8 @@ def test_a_missing_clip_falls_back_to_say_and_the_call_carries_on(tmp_path, sqli
     assert call.press("1") == ["topic.symptoms", "after_topic"]
 
 
-def test_audio_base_url_points_plays_at_a_cdn(tmp_path, sqlite_only, clock):
-    from .conftest import make_app
-
-    app = make_app(sqlite_only, tmp_path, AUDIO_BASE_URL="https://cdn.example.net/all-line")
+def test_audio_base_url_points_plays_at_a_cdn(sqlite_only, app_factory):
+    app = app_factory(sqlite_only, AUDIO_BASE_URL="https://cdn.example.net/all-line")
     call = Call(app)
     call.dial_in()
     assert all(p.text.startswith("https://cdn.example.net/all-line/") for p in call.gather.findall("Play"))
