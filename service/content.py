@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -187,13 +188,15 @@ class Catalogue:
     def greeting_with_menu(self) -> str:
         return self.prompts["sms_greeting"].text + "\n" + self.prompts[self.menus[MAIN_MENU].sms].text
 
-    def node_keywords(self) -> dict[str, str]:
-        """Keyword -> topic or menu id, for speech and texts."""
-        found = {}
-        for node in (*self.topics.values(), *self.menus.values()):
-            for word in node.keywords:
-                found[word] = node.id
-        return found
+    @cached_property
+    def keyword_targets(self) -> dict[str, str]:
+        """Keyword -> topic or menu id, for speech and texts (built once: matched on every input)."""
+        return {word: node.id for node in (*self.topics.values(), *self.menus.values()) for word in node.keywords}
+
+    @cached_property
+    def voice_command_words(self) -> dict[str, str]:
+        """Spoken word -> voice command name."""
+        return {word: name for name, words in self.voice_commands.items() for word in words}
 
 
 def current_catalogue() -> Catalogue:

@@ -252,12 +252,12 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         if re.fullmatch(r"[0-9]", said) or (state.node == CALLBACK_NUMBER and re.fullmatch(r"[0-9 ]+", said)):
             return step(cat, state, "key", said.replace(" ", ""), support_open, caller_known)
         name = matching.command(said, cat.voice_commands) or matching.keyword(
-            said, {w: n for n, words in cat.voice_commands.items() for w in words}, cat.never_fuzzy)
+            said, cat.voice_command_words, cat.never_fuzzy)
         yes_no_keys = {REMEMBER: ("1", GOODBYE_KEY), CALLBACK_CONFIRM: ("1", "2"), RETURNING: (RETURNING_KEY, "#")}
         if state.node in yes_no_keys and name in ("yes", "no"):
             yes_key, no_key = yes_no_keys[state.node]
             return step(cat, state, "key", yes_key if name == "yes" else no_key, support_open, caller_known)
-        node = matching.keyword(said, cat.node_keywords(), cat.never_fuzzy)
+        node = matching.keyword(said, cat.keyword_targets, cat.never_fuzzy)
         if name and not node:
             return _command(cat, state, name, support_open, caller_known)
         if node:
@@ -325,7 +325,7 @@ def sms_command(cat: Catalogue, body: str) -> str | None:
     if name is None:
         return None
     rest = " ".join(matching.normalise(body).split()[1:])
-    if rest and matching.keyword(rest, cat.node_keywords(), cat.never_fuzzy):
+    if rest and matching.keyword(rest, cat.keyword_targets, cat.never_fuzzy):
         return None
     return name
 
@@ -355,7 +355,7 @@ def sms_step(cat: Catalogue, menu_id: str | None, body: str) -> SmsTurn:
         target = cat.menus[current or MAIN_MENU].target(said)
         if target:
             return _sms_node(cat, target)
-    node = matching.keyword(said, cat.node_keywords(), cat.never_fuzzy)
+    node = matching.keyword(said, cat.keyword_targets, cat.never_fuzzy)
     if node:
         return _sms_node(cat, node)
     if current is None:
