@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 def book(call_sid: str, caller: str, keyed: str | None, topic: str) -> str:
     """Store the request; return the prompt id that tells the caller what happened."""
     number = keyed if keyed is not None else caller
-    if not phones.is_uk_number(number):
+    if not phones.is_callback_number(number):
         return "callback_no_number" if keyed is None else "callback_invalid"
     try:
         with db.session() as session:

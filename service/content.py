@@ -32,7 +32,7 @@ VOICE_PROMPTS = (
     "callback_offer", "callback_enter", "callback_read_back", "callback_confirm_keys", "callback_invalid",
     "callback_no_number", "callback_already", "callback_failed", *(f"digit_{d}" for d in range(10)),
     "text_nothing", "text_opted_out", "remember_offer", "remember_done", "remember_failed", "returning_offer",
-    "returning_keys",
+    "returning_keys", "closed_options",
 )
 SMS_PROMPTS = (
     "sms_greeting", "sms_topic_footer", "sms_help", "sms_not_understood",
@@ -44,6 +44,7 @@ SMS_COMMANDS = ("menu", "help", "stop", "start", "join", "yes")
 SMS_STATE_COMMANDS = ("stop", "start", "join", "yes")
 SERIES_PROMPTS = ("confirm", "joined", "already", "not_pending")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HTTPS_URL = re.compile(r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/[^\s]*)?")
 # A run of three or more digits, optionally in groups, as a help number is written.
 NUMBER_PATTERN = re.compile(r"(?<![\d.])\d{3,}(?: \d{2,})*(?!\d|\.\d)")
 
@@ -68,14 +69,28 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Review:
+    """Who last checked a topic against its sources, when, and when it must be checked again."""
+
+    reviewed_by: str
+    reviewed_on: dt.date
+    next_review: dt.date
+
+
+@dataclass(frozen=True)
 class Topic:
     id: str
     title: Prompt
     keywords: tuple[str, ...]
     voice: Prompt
     sms: str
+    review: Review
+    # The public https pages that support what the topic says (also listed in docs/sources.md).
+    sources: tuple[str, ...]
     # False for a topic reached only by what people say or type (the crisis answer).
     in_menu: bool = True
+    # Urgent answers (a fever in treatment, a crisis) win over every other keyword in a message.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,13 +112,24 @@ class SupportLine:
     timezone: str
     hours: dict[str, tuple[dt.time, dt.time]]
     closed: Prompt
-    callback_booked: Prompt
+    # True only for a line the charity itself runs: only then may a prompt say "our support line".
+    run_by_us: bool = False
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """Call-back requests when the support line is closed: offered only when a team works the queue."""
+
+    enabled: bool
+    booked: Prompt
 
 
 @dataclass(frozen=True)
 class HelpNumber:
     name: str
     number: str
+    source: str = ""
+    checked: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +141,7 @@ class SeriesText:
 @dataclass(frozen=True)
 class Source:
     title: str
+    url: str
     last_reviewed: dt.date
     next_review: dt.date
 
@@ -130,6 +157,7 @@ class Catalogue:
     sms_leading: dict[str, tuple[str, ...]]
     never_fuzzy: frozenset[str]
     support_line: SupportLine
+    callbacks: Callbacks
     help_numbers: tuple[HelpNumber, ...]
     series: tuple[SeriesText, ...]
     series_prompts: dict[str, str]
@@ -142,7 +170,7 @@ class Catalogue:
         if prompt_id == "support_closed":
             return self.support_line.closed
         if prompt_id == "callback_booked":
-            return self.support_line.callback_booked
+            return self.callbacks.booked
         if prompt_id.startswith("title."):
             return self.topics[prompt_id.removeprefix("title.")].title
         return self.prompts[prompt_id]
@@ -152,7 +180,7 @@ class Catalogue:
         found.update({t.voice.id: t.voice for t in self.topics.values()})
         found.update({t.title.id: t.title for t in self.topics.values()})
         found["support_closed"] = self.support_line.closed
-        found["callback_booked"] = self.support_line.callback_booked
+        found["callback_booked"] = self.callbacks.booked
         return found
 
     def spoken_texts(self) -> dict[str, str]:
@@ -192,6 +220,11 @@ class Catalogue:
     def keyword_targets(self) -> dict[str, str]:
         """Keyword -> topic or menu id, for speech and texts (built once: matched on every input)."""
         return {word: node.id for node in (*self.topics.values(), *self.menus.values()) for word in node.keywords}
+
+    @cached_property
+    def urgent_keyword_targets(self) -> dict[str, str]:
+        """Keyword -> urgent topic id: matched before any other keyword."""
+        return {word: topic.id for topic in self.topics.values() if topic.urgent for word in topic.keywords}
 
     @cached_property
     def voice_command_words(self) -> dict[str, str]:
@@ -297,6 +330,51 @@ class _Reader:
             return ()
         return tuple(" ".join(w.lower().split()) for w in value)
 
+    def date(self, path: Path, data: _Mapping, key: str) -> dt.date | None:
+        value = data.get(key)
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            self.problem(path, data.line_of(key), f"{key!r} must be a date like 2027-10-28")
+            return None
+        return value
+
+    def flag(self, path: Path, data: _Mapping, key: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(path, data.line_of(key), f"{key!r} must be true or false")
+            return default
+        return value
+
+    def urls(self, path: Path, data: _Mapping, key: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if not isinstance(value, list) or not value:
+            self.problem(path, data.line_of(key), f"{key!r} must list the https pages that support it")
+            return ()
+        found = []
+        for url in value:
+            if not isinstance(url, str) or not HTTPS_URL.fullmatch(url.strip()):
+                self.problem(path, data.line_of(key), f"{key!r}: {url!r} is not an https:// address")
+                continue
+            found.append(url.strip())
+        return tuple(found)
+
+    def review(self, path: Path, data: _Mapping, key: str = "review") -> Review | None:
+        block = data.get(key)
+        if not isinstance(block, _Mapping):
+            self.problem(path, data.line_of(key), f"needs a {key!r} (reviewed_by, reviewed_on, next_review)")
+            return None
+        reviewed_by = self.text(path, block, "reviewed_by")
+        reviewed_on = self.date(path, block, "reviewed_on")
+        next_review = self.date(path, block, "next_review")
+        unknown = set(block) - {"reviewed_by", "reviewed_on", "next_review"}
+        if unknown:
+            self.problem(path, block.line, f"{key!r} has unknown fields {sorted(unknown)}")
+        if reviewed_on and next_review and next_review <= reviewed_on:
+            self.problem(path, block.line_of("next_review"), "next_review must come after reviewed_on")
+            return None
+        if reviewed_by and reviewed_on and next_review:
+            return Review(reviewed_by, reviewed_on, next_review)
+        return None
+
     def prompt(self, path: Path, data: _Mapping, key: str, prompt_id: str) -> Prompt | None:
         value = data.get(key)
         line = data.line_of(key)
@@ -350,14 +428,15 @@ def load_catalogue(prompts_dir: Path | None = None) -> Catalogue:
     menus = _load_menus(reader, root / "menus.yaml", origins)
     voice_commands, sms_commands, voice_digits, sms_leading, never_fuzzy = _load_keywords(
         reader, root / "keywords.yaml")
-    support_line, help_numbers = _load_contacts(reader, root / "contacts.yaml", origins)
+    support_line, callbacks, help_numbers = _load_contacts(reader, root / "contacts.yaml", origins)
     series, series_prompts = _load_series(reader, root / "series.yaml", origins)
     source = _load_source(reader, root / "source.yaml")
 
     if reader.problems:
         raise ContentError(reader.problems)
     catalogue = Catalogue(prompts, topics, menus, voice_commands, sms_commands, voice_digits, sms_leading,
-                          never_fuzzy, support_line, help_numbers, series, series_prompts, source, origins)
+                          never_fuzzy, support_line, callbacks, help_numbers, series, series_prompts, source,
+                          origins)
     problems = check_catalogue(catalogue)
     if problems:
         raise ContentError(problems)
@@ -380,14 +459,15 @@ def _load_topics(reader: _Reader, folder: Path, origins: dict) -> dict[str, Topi
         keywords = reader.words(path, data, "keywords")
         voice = reader.prompt(path, data, "voice", f"topic.{topic_id}")
         sms = reader.text(path, data, "sms")
-        unknown = set(data) - {"id", "title", "keywords", "voice", "sms", "in_menu"}
+        review = reader.review(path, data)
+        sources = reader.urls(path, data, "sources")
+        unknown = set(data) - {"id", "title", "keywords", "voice", "sms", "in_menu", "urgent", "review", "sources"}
         if unknown:
             reader.problem(path, data.line, f"unknown fields {sorted(unknown)}")
-        in_menu = data.get("in_menu", True)
-        if not isinstance(in_menu, bool):
-            reader.problem(path, data.line_of("in_menu"), "in_menu must be true or false")
-        if topic_id and title and keywords and voice and sms:
-            topics[topic_id] = Topic(topic_id, title, keywords, voice, _tidy(sms), in_menu is not False)
+        in_menu = reader.flag(path, data, "in_menu", True)
+        urgent = reader.flag(path, data, "urgent", False)
+        if topic_id and title and keywords and voice and sms and review and sources:
+            topics[topic_id] = Topic(topic_id, title, keywords, voice, _tidy(sms), review, sources, in_menu, urgent)
             origins[f"topic.{topic_id}"] = reader.where(path, data.line_of("voice"))
             origins[f"topic.{topic_id}.sms"] = reader.where(path, data.line_of("sms"))
     return topics
@@ -476,7 +556,7 @@ def _parse_time(reader: _Reader, path: Path, line: int, value: Any) -> dt.time |
 def _load_contacts(reader: _Reader, path: Path, origins: dict):
     data = reader.load(path)
     if data is None:
-        return None, ()
+        return None, None, ()
     support_line = None
     spec = data.get("support_line")
     if not isinstance(spec, _Mapping):
@@ -522,11 +602,22 @@ def _load_contacts(reader: _Reader, path: Path, origins: dict):
         closed = reader.prompt(path, spec, "closed", "support_closed")
         if closed:
             origins["support_closed"] = reader.where(path, spec.line_of("closed"))
-        booked = reader.prompt(path, spec, "callback_booked", "callback_booked")
+        run_by_us = reader.flag(path, spec, "run_by_us", False)
+        unknown = set(spec) - {"name", "dial", "timezone", "hours", "closed", "run_by_us"}
+        if unknown:
+            reader.problem(path, spec.line, f"support_line has unknown fields {sorted(unknown)}")
+        if name and dial and timezone and closed:
+            support_line = SupportLine(name, dial, timezone, hours, closed, run_by_us)
+    callbacks = None
+    spec = data.get("callbacks")
+    if not isinstance(spec, _Mapping):
+        reader.problem(path, data.line_of("callbacks"), "needs a 'callbacks' mapping (enabled, booked)")
+    else:
+        enabled = reader.flag(path, spec, "enabled", False)
+        booked = reader.prompt(path, spec, "booked", "callback_booked")
         if booked:
-            origins["callback_booked"] = reader.where(path, spec.line_of("callback_booked"))
-        if name and dial and timezone and closed and booked:
-            support_line = SupportLine(name, dial, timezone, hours, closed, booked)
+            origins["callback_booked"] = reader.where(path, spec.line_of("booked"))
+            callbacks = Callbacks(enabled, booked)
     numbers = []
     entries = data.get("help_numbers")
     if not isinstance(entries, list) or not entries:
@@ -542,9 +633,15 @@ def _load_contacts(reader: _Reader, path: Path, origins: dict):
                 reader.problem(path, entry.line_of("number"),
                                "number must be quoted text of digits and spaces, as people write it")
                 continue
-            if name:
-                numbers.append(HelpNumber(name, number))
-    return support_line, tuple(numbers)
+            source = entry.get("source")
+            if not isinstance(source, str) or not HTTPS_URL.fullmatch(source.strip()):
+                reader.problem(path, entry.line_of("source"),
+                               f"{number}: 'source' must be the https page where the number was checked")
+                continue
+            checked = reader.date(path, entry, "checked")
+            if name and checked:
+                numbers.append(HelpNumber(name, number, source.strip(), checked))
+    return support_line, callbacks, tuple(numbers)
 
 
 def _load_series(reader: _Reader, path: Path, origins: dict):
@@ -582,16 +679,15 @@ def _load_source(reader: _Reader, path: Path) -> Source | None:
     data = reader.load(path)
     if data is None:
         return None
-    dates = {}
-    for key in ("last_reviewed", "next_review"):
-        value = data.get(key)
-        if not isinstance(value, dt.date):
-            reader.problem(path, data.line_of(key), f"{key!r} must be a date like 2027-10-28")
-        else:
-            dates[key] = value
+    last_reviewed = reader.date(path, data, "last_reviewed")
+    next_review = reader.date(path, data, "next_review")
     title = reader.text(path, data, "title")
-    if len(dates) == 2 and title:
-        return Source(title, dates["last_reviewed"], dates["next_review"])
+    url = data.get("source")
+    if not isinstance(url, str) or not HTTPS_URL.fullmatch(url.strip()):
+        reader.problem(path, data.line_of("source"), "'source' must be the https address of the public page")
+        return None
+    if last_reviewed and next_review and title:
+        return Source(title, url.strip(), last_reviewed, next_review)
     return None
 
 
@@ -690,6 +786,17 @@ def check_catalogue(cat: Catalogue) -> list[str]:
                             f"({gsm.septets(text)} characters); at most {gsm.SEGMENT_BUDGET}")
     if "sms_greeting" in cat.prompts and gsm.segments(cat.prompts["sms_greeting"].text) > 1:
         problems.append(f"{at('sms_greeting')}: the greeting must fit one segment")
+
+    line = cat.support_line
+    written_all = [(pid, p.text) for pid, p in cat.voice_prompts().items()] + list(cat.sms_texts().items())
+    if not line.run_by_us:
+        for text_id, text in written_all:
+            if re.search(r"\bour (support )?(line|team|nurses?)\b", text, re.IGNORECASE):
+                problems.append(f"{at(text_id.removesuffix('.sms'))}: {text_id!r} speaks of \"our\" line or team, "
+                                f"but {line.name} is not run by this charity (support_line.run_by_us is false)")
+        if line.name.lower() not in line.closed.text.lower():
+            problems.append(f"{at('support_closed')}: support_line.closed must name {line.name!r}, the line "
+                            "that 0 reaches")
 
     known = {n.number for n in cat.help_numbers}
     written = [(pid, p.text) for pid, p in cat.voice_prompts().items()] + list(cat.sms_texts().items())

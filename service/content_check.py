@@ -78,13 +78,44 @@ def check(cat: Catalogue, durations: dict[str, float], today: dt.date) -> tuple[
         if row.kind == "summary" and row.grade > TARGET_GRADE + 2:
             warnings.append(f"{row.prompt_id}: reading grade {row.grade} (aim for about {TARGET_GRADE:.0f}, "
                             "a reading age of 11)")
-    review = cat.source.next_review
-    if today >= review:
-        failures.append(f"prompts/source.yaml: the source was due for review on {review:%d %b %Y}; "
-                        "check the summaries against the current page and update the dates")
-    elif today >= review - REVIEW_WARNING:
-        warnings.append(f"prompts/source.yaml: the source is due for review on {review:%d %b %Y}")
+    for text_id, text in _all_texts(cat):
+        if UK_111.search(text) and not NORTHERN_IRELAND.search(text):
+            failures.append(f"{cat.origins.get(text_id.removesuffix('.sms'), 'prompts')}: {text_id} gives 111 "
+                            "without the Northern Ireland alternative (no general 111 there: the GP out-of-hours "
+                            "service)")
+    due = [("prompts/source.yaml", "the source page", cat.source.next_review)]
+    due += [(f"prompts/topics/{t.id}.yaml", f"topic {t.id!r}", t.review.next_review) for t in cat.topics.values()]
+    for where, what, review in due:
+        status = review_status(review, today)
+        if status == OVERDUE:
+            failures.append(f"{where}: {what} was due for review on {review:%d %b %Y}; check it against its "
+                            "sources and update the review dates")
+        elif status == DUE_SOON:
+            warnings.append(f"{where}: {what} is due for review on {review:%d %b %Y}")
     return rows, failures, warnings
+
+
+CURRENT, DUE_SOON, OVERDUE = "current", "due soon", "overdue"
+
+
+def review_status(next_review: dt.date, today: dt.date) -> str:
+    """Past the review date the content check fails; in the 60 days before, it warns."""
+    if today >= next_review:
+        return OVERDUE
+    if today >= next_review - REVIEW_WARNING:
+        return DUE_SOON
+    return CURRENT
+
+
+# 111 as a number to call, not part of a longer number ("0808 111 ..."), and how the line names
+# Northern Ireland, which has no general 111 service.
+UK_111 = re.compile(r"(?<!\d)(?<!\d )111(?!\d)")
+NORTHERN_IRELAND = re.compile(r"Northern Ireland|N\. ?Ireland|\bNI\b")
+
+
+def _all_texts(cat: Catalogue) -> list[tuple[str, str]]:
+    """Every prompt as written (voice and SMS), with the id the check reports it under."""
+    return [(pid, p.text) for pid, p in sorted(cat.voice_prompts().items())] + sorted(cat.sms_texts().items())
 
 
 def format_table(rows: list[Row]) -> str:

@@ -66,12 +66,15 @@ class Turn:
     collect_number: bool = False
 
 
-# The callback steps, offered by 0 when the support line is closed.
+# 0 when the support line is closed: the hours and urgent advice, then what the caller can do.
+# Without a callback team that is the help numbers by text or the main menu (CLOSED); with one
+# (contacts.yaml callbacks.enabled), the callback steps.
+CLOSED = "closed"
 CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM = "callback", "callback_number", "callback_confirm"
 CALLBACK_NODES = (CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM)
 # A returning caller's offer, and the opt-in to it when a caller says goodbye after a topic.
 RETURNING, REMEMBER = "returning", "remember"
-SPECIAL_NODES = (*CALLBACK_NODES, RETURNING, REMEMBER)
+SPECIAL_NODES = (CLOSED, *CALLBACK_NODES, RETURNING, REMEMBER)
 
 
 def read_back(number: str) -> tuple[str, ...]:
@@ -89,6 +92,8 @@ def present(cat: Catalogue, state: CallState, brief: bool = False) -> tuple[str,
     node = state.node
     if node in cat.topics:
         return ("after_topic",) if brief else (f"topic.{node}", "after_topic")
+    if node == CLOSED:
+        return ("closed_options",)
     if node == CALLBACK_OFFER:
         return ("callback_offer",)
     if node == CALLBACK_NUMBER:
@@ -108,7 +113,9 @@ def valid_state(cat: Catalogue, state: CallState) -> CallState:
         state = replace(state, topic="")
     if state.node in (RETURNING, REMEMBER) and not state.topic:
         state = replace(state, node=MAIN_MENU)
-    if state.node == CALLBACK_CONFIRM and not phones.is_uk_number(state.number):
+    if state.node in CALLBACK_NODES and not cat.callbacks.enabled:
+        state = replace(state, node=CLOSED, number="")
+    if state.node == CALLBACK_CONFIRM and not phones.is_callback_number(state.number):
         state = replace(state, node=CALLBACK_NUMBER, number="")
     if state.node in cat.topics or state.node in cat.menus or state.node in SPECIAL_NODES:
         return state
@@ -153,7 +160,7 @@ def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, ca
     if name == "person":
         if support_open:
             return Turn(("transfer",), here, listen=False, effect=Transfer(cat.support_line.dial))
-        return _go(cat, state, CALLBACK_OFFER, ("support_closed",))
+        return _go(cat, state, CALLBACK_OFFER if cat.callbacks.enabled else CLOSED, ("support_closed",))
     if name in ("slower", "faster", "toggle_speed"):
         slow = not state.slow if name == "toggle_speed" else name == "slower"
         return _turn(cat, ("slow_on" if slow else "slow_off",), replace(here, slow=slow))
@@ -162,7 +169,7 @@ def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, ca
             return Turn((), here, effect=TextTopic(state.node))
         if state.node == REMEMBER and state.topic:
             return Turn((), here, effect=TextTopic(state.topic))
-        if state.node == CALLBACK_OFFER:
+        if state.node in (CLOSED, CALLBACK_OFFER):
             # The line is closed: the help numbers by text are the next best thing.
             return Turn((), here, effect=TextTopic(HELP_TOPIC))
         return _turn(cat, ("text_nothing",), here)
@@ -196,12 +203,17 @@ def _callback_key(cat: Catalogue, state: CallState, key: str) -> Turn | None:
 
 
 def _number_entered(cat: Catalogue, state: CallState, digits: str, support_open: bool) -> Turn:
-    """On the "key in your number" step the caller sends a whole number, ended by #."""
+    """On the "key in your number" step the caller sends a whole number, ended by #.
+
+    # on its own (Twilio sends no digits at all) goes back to the callback offer."""
     single = digits.strip("#")
+    if not single:
+        return _go(cat, state, CALLBACK_OFFER)
     if single in KEY_COMMANDS:
         return _command(cat, state, KEY_COMMANDS[single], support_open)
-    number = "".join(ch for ch in digits if ch.isdigit())
-    if phones.is_uk_number(number):
+    # Only ASCII digits: "٣".isdigit() is true too, and would never be a number to dial.
+    number = "".join(ch for ch in single if ch in "0123456789")
+    if len(number) == len(single) and phones.is_callback_number(number):
         return _go(cat, replace(state, number=number), CALLBACK_CONFIRM)
     return _miss(cat, state, "callback_invalid")
 
@@ -218,6 +230,9 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         if kind == "key" and value.strip()[:1] == "1":
             return Turn((), state, effect=Remember(state.topic))
         return Turn(("goodbye",), state, listen=False, hangup=True)
+    if kind == "silence" and state.node == CALLBACK_NUMBER:
+        # Nothing keyed (silence, or # alone): back to the offer, never the end of the call.
+        return _number_entered(cat, state, "", support_open)
     if kind == "silence":
         silences = state.silences + 1
         if silences >= MAX_SILENCES:
@@ -230,7 +245,7 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         key = value.strip()[:1]
         if key in KEY_COMMANDS:
             return _command(cat, state, KEY_COMMANDS[key], support_open)
-        if state.node in CALLBACK_NODES:
+        if state.node in CALLBACK_NODES or state.node == CLOSED:
             return _callback_key(cat, state, key) or _miss(cat, state, "wrong_key")
         if state.node == RETURNING:
             if key == RETURNING_KEY:
@@ -257,13 +272,19 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         if state.node in yes_no_keys and name in ("yes", "no"):
             yes_key, no_key = yes_no_keys[state.node]
             return step(cat, state, "key", yes_key if name == "yes" else no_key, support_open, caller_known)
-        node = matching.keyword(said, cat.keyword_targets, cat.never_fuzzy)
+        node = find_node(cat, said)
         if name and not node:
             return _command(cat, state, name, support_open, caller_known)
         if node:
             return _go(cat, state, node)
         return _miss(cat, state, "not_understood")
     raise ValueError(f"unknown input kind {kind!r}")
+
+
+def find_node(cat: Catalogue, said: str) -> str | None:
+    """The topic or menu that words ask for; an urgent answer (a fever, a crisis) wins over any other."""
+    return (matching.keyword(said, cat.urgent_keyword_targets, cat.never_fuzzy)
+            or matching.keyword(said, cat.keyword_targets, cat.never_fuzzy))
 
 
 def after_text(cat: Catalogue, state: CallState, outcome: str) -> Turn:
@@ -355,7 +376,7 @@ def sms_step(cat: Catalogue, menu_id: str | None, body: str) -> SmsTurn:
         target = cat.menus[current or MAIN_MENU].target(said)
         if target:
             return _sms_node(cat, target)
-    node = matching.keyword(said, cat.keyword_targets, cat.never_fuzzy)
+    node = find_node(cat, said)
     if node:
         return _sms_node(cat, node)
     if current is None:

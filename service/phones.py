@@ -40,3 +40,20 @@ def is_uk_number(number: str) -> bool:
     except phonenumbers.NumberParseException:
         return False
     return phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(parsed) == HOME_REGION
+
+
+# Numbers an operator may call back: UK geographic (01, 02, 03) and mobile (071-075, 077-079).
+# Never premium rate (09), personal (070), pagers (076), shared cost (084, 087) or freephone:
+# an operator would be dialling a number that costs the charity, or reaches someone else.
+CALLBACK_PREFIXES = ("1", "2", "3", "71", "72", "73", "74", "75", "77", "78", "79")
+
+
+def is_callback_number(number: str) -> bool:
+    """A UK landline or mobile number a person can be called back on."""
+    try:
+        parsed = phonenumbers.parse((number or "").strip(), HOME_REGION)
+    except phonenumbers.NumberParseException:
+        return False
+    if not (phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(parsed) == HOME_REGION):
+        return False
+    return phonenumbers.national_significant_number(parsed).startswith(CALLBACK_PREFIXES)

@@ -15,6 +15,10 @@ from .menu import Transfer, Turn
 log = logging.getLogger(__name__)
 
 SLOW_SAY_RATE = "80%"
+# At the slower speed a number read back digit by digit gets a pause after each digit: a
+# one-word clip is barely longer when spoken slowly, the gaps make the difference.
+SLOW_DIGIT_PAUSE_SECONDS = 1
+DIGIT_PROMPT = "digit_"
 
 # prompt id, slow -> absolute clip URL, or None when there is no clip
 ClipFinder = Callable[[str, bool], "str | None"]
@@ -28,6 +32,12 @@ class Speaker:
         self.clips = clips
         self.voice = voice
         self._missing_logged: set[tuple[str, bool]] = set()
+
+    def add_all(self, parent: VoiceResponse | Gather, prompt_ids: tuple[str, ...], slow: bool) -> None:
+        for index, prompt_id in enumerate(prompt_ids):
+            if slow and index and prompt_id.startswith(DIGIT_PROMPT) and prompt_ids[index - 1].startswith(DIGIT_PROMPT):
+                parent.pause(length=SLOW_DIGIT_PAUSE_SECONDS)
+            self.add(parent, prompt_id, slow)
 
     def add(self, parent: VoiceResponse | Gather, prompt_id: str, slow: bool) -> None:
         url = self.clips(prompt_id, slow)
@@ -50,8 +60,7 @@ def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: st
     response = VoiceResponse()
     slow = turn.state.slow
     if isinstance(turn.effect, Transfer):
-        for prompt_id in turn.prompts:
-            speaker.add(response, prompt_id, slow)
+        speaker.add_all(response, turn.prompts, slow)
         response.dial(turn.effect.number, action=dial_action_url, method="POST", timeout=dial_timeout)
         return response
     if turn.listen and turn.collect_number:
@@ -60,8 +69,7 @@ def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: st
             input="dtmf", finish_on_key="#", timeout=timeout + 4, action=action_url, method="POST",
             action_on_empty_result=True,
         )
-        for prompt_id in turn.prompts:
-            speaker.add(gather, prompt_id, slow)
+        speaker.add_all(gather, turn.prompts, slow)
         response.redirect(action_url, method="POST")
         return response
     if turn.listen:
@@ -70,13 +78,11 @@ def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: st
             timeout=timeout, speech_timeout="auto", action=action_url, method="POST",
             action_on_empty_result=True,
         )
-        for prompt_id in turn.prompts:
-            speaker.add(gather, prompt_id, slow)
+        speaker.add_all(gather, turn.prompts, slow)
         # Reached only if Twilio ends the Gather without calling the action (it should not).
         response.redirect(action_url, method="POST")
         return response
-    for prompt_id in turn.prompts:
-        speaker.add(response, prompt_id, slow)
+    speaker.add_all(response, turn.prompts, slow)
     if turn.hangup:
         response.hangup()
     return response

@@ -492,6 +492,24 @@ def test_content_page_lists_every_prompt_with_its_clip(console, tmp_path):
     assert html.count('<th scope="row"><code>') == len(prompts)
 
 
+def test_content_page_shows_each_topics_review_status(console, clock):
+    make_user(console)
+    cat = console.extensions["line.catalogue"]
+    review = cat.topics["risks"].review
+    clock.set(dt.datetime.combine(review.next_review - dt.timedelta(days=30), dt.time(12), dt.UTC))
+    report = queries.content(cat, Path(console.config["AUDIO_DIR"]))
+    statuses = {row.id: row.status for row in report.reviews}
+    assert set(statuses) == set(cat.topics)
+    assert statuses["risks"] == "due soon"
+    html = log_in(console).get("/admin/content").get_data(as_text=True)
+    assert "Topic reviews" in html and review.reviewed_by in html
+    assert review.next_review.strftime("%-d %b %Y") in html and "Due soon" in html
+    assert f'href="{cat.topics["risks"].sources[0]}"' in html
+    clock.set(dt.datetime.combine(review.next_review, dt.time(12), dt.UTC))
+    assert {row.id: row.status for row in queries.content(cat, Path(console.config["AUDIO_DIR"])).reviews}[
+        "risks"] == "overdue"
+
+
 def test_content_page_without_a_manifest_says_so(console, tmp_path):
     make_user(console)
     console.config["AUDIO_DIR"] = tmp_path

@@ -56,7 +56,8 @@ def test_hibari_reads_a_spelled_out_a_as_the_letter(hibari):
 
     from service.audio.engines import LETTER_A, SPELLED_A
 
-    spoken = SPELLED_A.sub(LETTER_A, "For A L L, press 1. For A and E, press 2.")
+    spoken = SPELLED_A.sub(LETTER_A, "For A L L, press 1. For A and E, press 2. A fever can hide.")
+    assert spoken.count(LETTER_A) == 2, "the letter in A L L and in A and E; never the article"
     phonemes = " ".join(Hibari().phonemize(spoken))
-    assert "ˈA ˈɛl ˈɛl" in phonemes
-    assert "ɐ ˈɛl" not in phonemes
+    assert "ˈA ˈɛl ˈɛl" in phonemes and "ˈA ænd ˈi" in phonemes
+    assert "ɐ ˈɛl" not in phonemes and "ɐ ænd" not in phonemes

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..content import MAIN_MENU, Catalogue
+from ..content_check import review_status
 from ..models import CallbackRequest, OutboxMessage, Subscriber, UsageEvent
 
 LONDON = ZoneInfo("Europe/London")
@@ -320,11 +321,23 @@ class PromptRow:
 
 
 @dataclass(frozen=True)
+class TopicReview:
+    id: str
+    title: str
+    reviewed_by: str
+    reviewed_on: dt.date
+    next_review: dt.date
+    status: str  # content_check.review_status: "current", "due soon", "overdue"
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ContentReport:
     prompts: list[PromptRow]
     built_at: dt.datetime | None
     built_at_source: str
     manifest_problem: str | None
+    reviews: list[TopicReview]
 
 
 def _clip(entry: dict | None) -> Clip | None:
@@ -361,7 +374,11 @@ def content(cat: Catalogue, audio_dir: Path) -> ContentReport:
         rows.append(PromptRow(prompt_id, prompt.text, prompt.say, _clip(clips.get("normal")),
                               _clip(clips.get("slow")), entry.get("engine"), status))
     built_at, source = _built_at(manifest, manifest_path)
-    return ContentReport(rows, built_at, source, problem)
+    today = clock.now().astimezone(LONDON).date()
+    reviews = [TopicReview(t.id, t.title.text, t.review.reviewed_by, t.review.reviewed_on, t.review.next_review,
+                           review_status(t.review.next_review, today), t.sources)
+               for t in sorted(cat.topics.values(), key=lambda t: t.review.next_review)]
+    return ContentReport(rows, built_at, source, problem, reviews)
 
 
 def _built_at(manifest: dict, manifest_path: Path) -> tuple[dt.datetime | None, str]:

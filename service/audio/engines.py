@@ -21,9 +21,9 @@ import numpy as np
 
 ENGINE_CHOICES = ("offline", "gtts", "espeak")
 # hibari reads a lone "A" as the article ("uh"), even in a spelled-out run of capitals
-# such as "A L L"; there it is the letter, so it gets the letter's phonemes (hibari's
-# inline [word](/phonemes/) markup).
-SPELLED_A = re.compile(r"(?<![\w\[])A(?= [A-Z]\b)")
+# such as "A L L" or in "A and E"; there it is the letter, so it gets the letter's phonemes
+# (hibari's inline [word](/phonemes/) markup).
+SPELLED_A = re.compile(r"(?<![\w\[])A(?= (?:[A-Z]|and E)\b)")
 LETTER_A = "[A](/ˈA/)"
 
 
@@ -82,7 +82,7 @@ class HibariEngine:
             "speed": self.SLOW_SPEED if slow else self.NORMAL_SPEED,
             "seed": self.SEED,
             "threads": 1,
-            "spelled_a": LETTER_A,
+            "spelled_a": {"pattern": SPELLED_A.pattern, "as": LETTER_A},
         }
 
     def synthesize(self, text: str, slow: bool) -> tuple[np.ndarray, int]:
