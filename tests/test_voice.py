@@ -7,7 +7,7 @@ from service.menu import MAX_WRONG
 
 from .calls import Call
 from .conftest import CLOSED_TIME, LANDLINE, PUBLIC, Twilio, parse
-from .helpers import prompts_with_callbacks, words_until
+from .helpers import prompts_with_callbacks
 
 
 @pytest.fixture
@@ -317,17 +317,6 @@ def test_every_prompt_is_played_from_a_current_clip_in_both_speeds(app):
                 response = app.test_client().get(f"/audio/{name}")
                 assert response.status_code == 200 and response.mimetype == "audio/mpeg"
                 response.close()
-
-
-def test_the_welcome_clip_gives_symptoms_a_person_and_999_in_time(app):
-    """Measured on the clip itself (its length shared out by words and by letters, the later of the two)."""
-    cat = app.extensions["line.catalogue"]
-    seconds = app.extensions["line.clip_durations"]["welcome"]
-    say = cat.prompts["welcome"].say
-    for phrase, limit in (("press 1", 8.0), ("press 0", 10.0), ("nine nine nine", 15.0)):
-        by_words = words_until(say, phrase) / words_until(say, "")
-        by_letters = (say.index(phrase) + len(phrase)) / len(say)
-        assert seconds * max(by_words, by_letters) <= limit, phrase
 
 
 def test_calls_play_clips_and_slow_clips_after_7(call):

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .engines import ENGINE_CHOICES
 from .manifest import Manifest, ManifestError, spoken_live
 from .serve import audio_dir
 
@@ -27,13 +28,15 @@ def _spoken_texts() -> dict[str, str]:
 @audio_cli.command("build")
 @click.option(
     "--engine",
-    type=click.Choice(["offline", "gtts", "espeak"]),
+    type=click.Choice(ENGINE_CHOICES),
     default="offline",
     show_default=True,
-    help="offline: hibari-tts, a neural voice in the wheel; gtts: Google (needs the internet); "
-    "espeak: espeak-ng, a last resort.",
+    help="offline: Kokoro-82M with a British voice, built offline; hibari: hibari-tts's American voice "
+    "(a fallback); gtts: Google's British voice (needs the internet); espeak: espeak-ng, a last resort.",
 )
-@click.option("--voice", default=None, help="The engine's voice (offline: heart; espeak: en-gb).")
+@click.option("--voice", default=None,
+              help="The engine's voice (offline: bf_emma, or another file in service/audio/voices/; "
+              "hibari: heart; espeak: en-gb).")
 @click.option("--only", "only", multiple=True, metavar="ID", help="Build only this prompt (repeatable).")
 def build_command(engine: str, voice: str | None, only: tuple[str, ...]) -> None:
     """Make a normal and a slow clip for every voice prompt that needs one."""
