@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["DEV_MODE"] and not app.config["TWILIO_AUTH_TOKEN"]:
         app.config["TWILIO_AUTH_TOKEN"] = line_config.development_token(Path(app.instance_path))
     line_config.check(app.config)
+    app.config["TRUSTED_HOSTS"] = line_config.trusted_hosts(app.config)
     _configure_logging(app)
 
     catalogue = load_catalogue(app.config["PROMPTS_DIR"])

@@ -6,8 +6,10 @@ made only of digits stays a token.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +64,8 @@ def from_environment(instance_path: Path, dev_mode: bool) -> dict:
         "ANALYTICS_SALT": _env("ANALYTICS_SALT"),
         # The web simulator drives the webhooks with the auth token: on under `make run` only.
         "SIMULATOR_ENABLED": _env("SIMULATOR_ENABLED", "1" if dev_mode else "") == "1",
+        # Host names besides PUBLIC_BASE_URL's that requests may name (a second domain).
+        "ALLOWED_HOSTS": [h.strip().lower() for h in _env("ALLOWED_HOSTS").split(",") if h.strip()],
     }
     rate = _env("SEND_RATE_PER_SECOND")
     if rate:
@@ -72,6 +76,25 @@ def from_environment(instance_path: Path, dev_mode: bool) -> dict:
         if settings["SEND_RATE_PER_SECOND"] <= 0:
             raise ConfigError("SEND_RATE_PER_SECOND must be above 0")
     return settings
+
+
+def trusted_hosts(config: dict) -> list[str] | None:
+    """Flask's TRUSTED_HOSTS: PUBLIC_BASE_URL's host, ALLOWED_HOSTS, and loopback in development.
+
+    Every request naming another Host is refused (400), so a page on another name that resolves
+    to this machine (DNS rebinding) cannot drive the simulator or the console. None (no check)
+    only in tests that set no public origin."""
+    hosts = list(config.get("ALLOWED_HOSTS") or ())
+    base = config.get("PUBLIC_BASE_URL", "")
+    if base:
+        hosts.append(public_host(base))
+    if config.get("DEV_MODE") or (base and is_loopback(base)):
+        hosts += LOOPBACK_HOSTS
+    if not hosts:
+        return None
+    # Werkzeug compares names without the port, and cannot match an IPv6 literal: [::1] is
+    # accepted as a PUBLIC_BASE_URL for plain http, but requests must name 127.0.0.1 or localhost.
+    return sorted(set(hosts) - {"::1"})
 
 
 def local_secret(instance_path: Path, name: str, nbytes: int) -> str:
@@ -91,6 +114,37 @@ def development_token(instance_path: Path) -> str:
     return local_secret(instance_path, "dev-twilio-auth-token", 16)
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*")
+
+
+def public_host(base: str) -> str:
+    """The host name of PUBLIC_BASE_URL ("" if it has none)."""
+    return (urlsplit(base).hostname or "").lower()
+
+
+def is_loopback(base: str) -> bool:
+    return public_host(base) in LOOPBACK_HOSTS
+
+
+def _origin_problems(base: str, dev_mode: bool) -> list[str]:
+    parts = urlsplit(base)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return [f"PUBLIC_BASE_URL must start with https:// and name a host, like https://all-line.example.org "
+                f"(got {base!r})"]
+    if parts.path or parts.query or parts.fragment:
+        return [f"PUBLIC_BASE_URL must be the origin only, with no path (got {base!r}): "
+                f"use {parts.scheme}://{parts.netloc}"]
+    if parts.scheme == "http" and not is_loopback(base):
+        return [f"PUBLIC_BASE_URL must start with https:// (got {base!r}): plain http is only for "
+                "127.0.0.1, localhost or [::1]. Twilio would send callers' numbers and keys in clear."]
+    if dev_mode and not is_loopback(base):
+        return [f"LINE_DEV_MODE=1 is set beside PUBLIC_BASE_URL={base}, a public origin: development mode "
+                "turns the simulator on and the console cookie's Secure flag off. Unset LINE_DEV_MODE in "
+                "production (it is for `make run` on a developer's machine)."]
+    return []
+
+
 def check(config: dict) -> None:
     """Refuse to run with a configuration that would fail callers later."""
     problems = []
@@ -106,7 +160,11 @@ def check(config: dict) -> None:
             "PUBLIC_BASE_URL is not set: behind the platform's router the app cannot know the https "
             "address Twilio signed, so every webhook would be refused. Set it to the app's public "
             "origin, e.g. https://all-line.example.org")
-    if base and not base.startswith(("https://", "http://")):
-        problems.append(f"PUBLIC_BASE_URL must start with https:// (got {base!r})")
+    if base:
+        problems += _origin_problems(base, bool(config.get("DEV_MODE")))
+    for host in config.get("ALLOWED_HOSTS") or ():
+        if not HOST_NAME.fullmatch(host):
+            problems.append(f"ALLOWED_HOSTS: {host!r} is not a host name (list names, comma-separated, "
+                            "like line.example.org,www.line.example.org)")
     if problems:
         raise ConfigError("The ALL line cannot start:\n  - " + "\n  - ".join(problems))

@@ -20,6 +20,8 @@ pytest_plugins = ["tests.browser"]
 
 TOKEN = "12345678901234567890123456789012"  # digits only: must stay a string
 PUBLIC = "https://line.example.org"
+# `make run`'s origin: development mode is refused beside a public one.
+DEV_ORIGIN = "http://127.0.0.1:5000"
 CALLER = "+447400123456"  # a valid UK mobile
 LANDLINE = "+442079460000"
 LINE_NUMBER = "+441632960000"
@@ -95,6 +97,9 @@ def make_app(url: str, tmp_path: Path, **overrides):
         "PUBLIC_BASE_URL": PUBLIC,
         "DATABASE_URL": url,
         "ANALYTICS_SALT": "test-salt",
+        # Flask's test client names the host "localhost", the browser tests' server 127.0.0.1;
+        # the public origin's host is trusted anyway.
+        "ALLOWED_HOSTS": ["localhost", "127.0.0.1"],
     }
     config.update(overrides)
     return create_app(config)

@@ -30,7 +30,7 @@ def test_health_is_503_when_the_database_is_unreachable(tmp_path, monkeypatch, c
 def test_calls_keep_working_when_the_database_is_down(monkeypatch, clock):
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     app = create_app({"TESTING": True, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-                      "PUBLIC_BASE_URL": "https://line.example.org"})
+                      "PUBLIC_BASE_URL": "https://line.example.org", "ALLOWED_HOSTS": ["localhost"]})
     twilio = Twilio(app)
     root = parse(twilio.post("/voice", {"CallSid": "CA1", "From": "+447400123456"}))
     assert root.find("Gather") is not None

@@ -13,14 +13,14 @@ from service.config import PROJECT_ROOT
 from service.line_cli import ClipPlayer, line_cli
 from service.simulator.phone import DEFAULT_CALLER, Call, CallStep, Heard, Line, Listening, SimulatorError, Texter
 
-from .conftest import CALLER, CLOSED_TIME, TOKEN
+from .conftest import CALLER, CLOSED_TIME, DEV_ORIGIN, TOKEN
 
 HEADERS = {"X-Simulator-Request": "1"}
 
 
 @pytest.fixture
 def sim_app(sqlite_only, app_factory):
-    return app_factory(sqlite_only, SIMULATOR_ENABLED=True)
+    return app_factory(sqlite_only, SIMULATOR_ENABLED=True, DEV_MODE=True, PUBLIC_BASE_URL=DEV_ORIGIN)
 
 
 def written(app, prompt_id: str) -> str:

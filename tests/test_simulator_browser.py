@@ -7,12 +7,13 @@ import re
 import pytest
 
 from .browser import axe_violations, describe, screenshot
+from .conftest import DEV_ORIGIN
 
 
 @pytest.fixture
 def app(sqlite_only, app_factory):
     """The simulator is on; `live_server` serves this app."""
-    return app_factory(sqlite_only, SIMULATOR_ENABLED=True)
+    return app_factory(sqlite_only, SIMULATOR_ENABLED=True, DEV_MODE=True, PUBLIC_BASE_URL=DEV_ORIGIN)
 
 
 def _clip_loads(page, url: str) -> None:

@@ -82,10 +82,13 @@ def configure(app: Flask) -> None:
             "the output of `python -c 'import secrets; print(secrets.token_hex(32))'`, and keep it "
             "the same on every process and machine (or run `make run` for a local development line)."
         )
-    if not isinstance(key, str | bytes) or (len(key) < MIN_SECRET_KEY_LENGTH and not relaxed):
+    # Also in development: a short key lets anyone forge a console session and read callers' numbers.
+    length = len(key) if isinstance(key, str | bytes) else 0
+    if length < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(
-            f"The ALL line cannot start:\n  - SECRET_KEY is too short: use at least "
-            f"{MIN_SECRET_KEY_LENGTH} random characters."
+            f"The ALL line cannot start:\n  - SECRET_KEY is too short ({length} characters): use at least "
+            f"{MIN_SECRET_KEY_LENGTH} random characters, for example the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
         )
     config["SECRET_KEY"] = key
 

@@ -78,10 +78,12 @@ def percent(value: float | None) -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path inside the console: a login link can never send someone elsewhere."""
+    """Only a path inside the console (or the simulator, an operator tool): a login link can
+    never send someone elsewhere."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and parts.path.startswith("/admin/") and "\\" not in target:
+        inside = parts.path.startswith("/admin/") or parts.path == "/simulator"
+        if not parts.scheme and not parts.netloc and inside and "\\" not in target:
             return target
     return url_for("admin.usage")
 

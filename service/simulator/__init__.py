@@ -13,6 +13,13 @@ def init_simulator(app: Flask) -> None:
     """Register the web simulator at /simulator when ``SIMULATOR_ENABLED`` is on."""
     if not app.config.get("SIMULATOR_ENABLED"):
         return
+    if not app.config.get("DEV_MODE") and "admin" not in app.blueprints:
+        from ..config import ConfigError
+
+        raise ConfigError(
+            "The ALL line cannot start:\n  - SIMULATOR_ENABLED=1 outside development needs the operator "
+            "console, so that only a logged-in operator can use it (it acts with the auth token): set "
+            "SECRET_KEY, or unset SIMULATOR_ENABLED.")
     from .web import bp
 
     app.register_blueprint(bp)

@@ -3,6 +3,7 @@ and the JSON endpoints its page calls, which drive the real webhooks with signed
 
 These endpoints act with the auth token, so they are registered only when
 ``SIMULATOR_ENABLED`` is on (and refuse to answer if it is turned off later),
+outside development (`make run`) they need an operator logged in to the console,
 and they take only same-origin JSON POSTs carrying ``X-Simulator-Request``: a
 page on another origin cannot send that header without a CORS preflight, which
 this app never grants, so it cannot drive the line through a visitor's browser.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from .. import phones
 from .phone import DEFAULT_CALLER, KEYPAD, Call, CallStep, Line, Listening, SimulatorError, Texter
@@ -36,6 +37,11 @@ class BadRequest(ValueError):
 def only_when_enabled() -> Response | None:
     if not current_app.config.get("SIMULATOR_ENABLED"):
         abort(404)
+    if not current_app.config.get("DEV_MODE") and not _operator_logged_in():
+        # Outside `make run` the simulator is an operator tool: whoever uses it acts as Twilio.
+        if request.method == "GET":
+            return redirect(url_for("admin.login", next=url_for("simulator.page")))
+        return _error("log in to the operator console first", 401)
     if request.method == "GET":
         return None
     if request.headers.get(CSRF_HEADER) != "1" or not request.is_json:
@@ -117,6 +123,12 @@ def bad_request(error: BadRequest) -> Response:
 def line_failed(error: SimulatorError) -> Response:
     current_app.logger.warning("simulator: %s", error)
     return _error(f"the line did not answer as Twilio expects: {error}", 502)
+
+
+def _operator_logged_in() -> bool:
+    from flask_login import current_user
+
+    return bool(current_user and current_user.is_authenticated)
 
 
 def _error(message: str, status: int) -> Response:

@@ -71,6 +71,8 @@ def app_env(database_url: str, instance: Path, **extra: str) -> dict:
         "TWILIO_ACCOUNT_SID": ACCOUNT,
         "TWILIO_PHONE_NUMBER": LINE_NUMBER,
         "PUBLIC_BASE_URL": PUBLIC,
+        # Requests go straight to 127.0.0.1 here; a platform's router would name PUBLIC_BASE_URL's host.
+        "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": database_url,
         "ANALYTICS_SALT": "reliability-salt",
         "SECRET_KEY": "reliability-secret-key-" + "0" * 32,

@@ -1,0 +1,123 @@
+"""Production hardening: unsafe configuration refused at start-up (naming the variable), side
+doors locked, less data kept. Each test fails on the line as it was before."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from service import create_app
+from service.config import PROJECT_ROOT, ConfigError
+
+from .conftest import DEV_ORIGIN, PUBLIC, TOKEN
+from .test_admin import log_in, make_user
+
+HEADERS = {"X-Simulator-Request": "1"}
+
+
+def start(monkeypatch, tmp_path, **environment):
+    """create_app as the Procfile's web process would, from the environment alone."""
+    monkeypatch.setenv("LINE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'line.db'}")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return create_app()
+
+
+# -- refuse to start ---------------------------------------------------------------
+
+def test_development_mode_beside_a_public_origin_is_refused(monkeypatch, tmp_path):
+    with pytest.raises(ConfigError, match="LINE_DEV_MODE=1 is set beside PUBLIC_BASE_URL=https://line"):
+        start(monkeypatch, tmp_path, LINE_DEV_MODE="1", PUBLIC_BASE_URL=PUBLIC)
+
+
+def test_development_mode_on_loopback_still_starts(monkeypatch, tmp_path):
+    app = start(monkeypatch, tmp_path, LINE_DEV_MODE="1", PUBLIC_BASE_URL=DEV_ORIGIN)
+    assert app.config["DEV_MODE"] and app.config["SIMULATOR_ENABLED"]
+    app.extensions["line.db"].engine.dispose()
+
+
+@pytest.mark.parametrize("origin", ["http://line.example.org", "http://10.0.0.7:8000", "http://127.0.0.1.evil.io"])
+def test_plain_http_is_refused_except_on_loopback(monkeypatch, tmp_path, origin):
+    with pytest.raises(ConfigError, match=r"PUBLIC_BASE_URL must start with https:// \(got 'http"):
+        start(monkeypatch, tmp_path, PUBLIC_BASE_URL=origin)
+
+
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:5000", "http://localhost:8000", "http://[::1]:5000"])
+def test_plain_http_on_loopback_starts(monkeypatch, tmp_path, origin):
+    app = start(monkeypatch, tmp_path, PUBLIC_BASE_URL=origin, ADMIN_CONSOLE="off")
+    app.extensions["line.db"].engine.dispose()
+
+
+def test_a_public_origin_with_a_path_is_refused(monkeypatch, tmp_path):
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL must be the origin only"):
+        start(monkeypatch, tmp_path, PUBLIC_BASE_URL=PUBLIC + "/voice")
+
+
+@pytest.mark.parametrize("dev", ["1", ""])
+def test_a_short_secret_key_is_refused_whenever_the_console_is_on(monkeypatch, tmp_path, dev):
+    origin = DEV_ORIGIN if dev else PUBLIC
+    with pytest.raises(ConfigError, match=r"SECRET_KEY is too short \(1 characters\)"):
+        start(monkeypatch, tmp_path, LINE_DEV_MODE=dev, PUBLIC_BASE_URL=origin, SECRET_KEY="x")
+
+
+def test_the_web_process_exits_non_zero_naming_the_variable(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "LINE_INSTANCE_PATH": str(tmp_path), "TWILIO_AUTH_TOKEN": TOKEN,
+           "PUBLIC_BASE_URL": "http://line.example.org", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    done = subprocess.run([sys.executable, "-c", "import service; service.create_app()"], env=env,  # noqa: S603
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "PUBLIC_BASE_URL must start with https://" in done.stderr
+
+
+# -- the simulator and other side doors --------------------------------------------
+
+def test_the_simulator_needs_the_console_outside_development(monkeypatch, tmp_path):
+    with pytest.raises(ConfigError, match="SIMULATOR_ENABLED=1 outside development needs the operator console"):
+        start(monkeypatch, tmp_path, PUBLIC_BASE_URL=PUBLIC, SIMULATOR_ENABLED="1", ADMIN_CONSOLE="off")
+
+
+@pytest.fixture
+def production_simulator(sqlite_only, app_factory):
+    return app_factory(sqlite_only, SIMULATOR_ENABLED=True)
+
+
+def test_outside_development_the_simulator_page_and_api_need_a_login(production_simulator):
+    client = production_simulator.test_client()
+    page = client.get("/simulator")
+    assert page.status_code == 302 and "/admin/login" in page.headers["Location"]
+    for path, body in (("/simulator/api/call", {"from": "+447400123456"}),
+                       ("/simulator/api/text", {"from": "+447400123456", "body": "STOP"})):
+        response = client.post(path, json=body, headers=HEADERS)
+        assert response.status_code == 401, path
+        assert response.json["error"] == "log in to the operator console first"
+
+
+def test_a_logged_in_operator_can_use_the_simulator(production_simulator):
+    make_user(production_simulator)
+    client = log_in(production_simulator)
+    assert client.get("/simulator").status_code == 200
+    response = client.post("/simulator/api/text", json={"from": "+447400123456", "body": "symptoms"},
+                           headers=HEADERS)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/simulator", "/admin/login", "/voice"])
+def test_a_request_for_another_host_is_refused(sqlite_only, app_factory, path):
+    """DNS rebinding: a page on evil.example that resolves to this machine names its own host."""
+    app = app_factory(sqlite_only, SIMULATOR_ENABLED=True, DEV_MODE=True, PUBLIC_BASE_URL=DEV_ORIGIN,
+                      ALLOWED_HOSTS=[])
+    client = app.test_client()
+    refused = client.get(path, headers={"Host": "evil.example:5000"})
+    assert refused.status_code == 400
+    assert client.get("/healthz", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+
+
+def test_the_public_host_and_allowed_hosts_are_trusted(sqlite_only, app_factory):
+    app = app_factory(sqlite_only, ALLOWED_HOSTS=["www.line.example.org"])
+    client = app.test_client()
+    assert client.get("/healthz", headers={"Host": "line.example.org"}).status_code == 200
+    assert client.get("/healthz", headers={"Host": "www.line.example.org"}).status_code == 200
+    assert client.get("/healthz", headers={"Host": "127.0.0.1"}).status_code == 400
