@@ -38,7 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .audio_clips import init_clips
     init_clips(app, catalogue)
 
-    from . import health, sms, voice
+    from . import health, sms, voice, web_security
+    web_security.init_app(app)
     from .audio.serve import bp as audio_bp
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)

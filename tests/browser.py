@@ -48,20 +48,31 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-@pytest.fixture
-def page(tmp_path):
-    """A fresh headless Chromium page (Playwright, Debian's chromium)."""
+def _page(bypass_csp: bool):
     executable = chromium_path()
     _need(executable is not None, "Chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        context = browser.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=bypass_csp)
         page = context.new_page()
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def page(tmp_path):
+    """A fresh headless Chromium page (Playwright, Debian's chromium). It bypasses the pages'
+    Content-Security-Policy only so that axe-core can be injected; ``strict_page`` keeps it."""
+    yield from _page(bypass_csp=True)
+
+
+@pytest.fixture
+def strict_page(tmp_path):
+    """A page that obeys the app's Content-Security-Policy, as a real browser does."""
+    yield from _page(bypass_csp=False)
 
 
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:

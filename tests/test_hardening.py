@@ -2,6 +2,7 @@
 doors locked, less data kept. Each test fails on the line as it was before."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -121,3 +122,44 @@ def test_the_public_host_and_allowed_hosts_are_trusted(sqlite_only, app_factory)
     assert client.get("/healthz", headers={"Host": "line.example.org"}).status_code == 200
     assert client.get("/healthz", headers={"Host": "www.line.example.org"}).status_code == 200
     assert client.get("/healthz", headers={"Host": "127.0.0.1"}).status_code == 400
+
+
+# -- console: HSTS, CSP, logging out -------------------------------------------------
+
+def test_every_response_carries_hsts_on_an_https_origin(app):
+    client = app.test_client()
+    for path in ("/healthz", "/admin/login", "/audio/manifest.json"):
+        response = client.get(path)
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000"), path
+
+
+def test_no_hsts_on_a_loopback_http_origin(sqlite_only, app_factory):
+    app = app_factory(sqlite_only, DEV_MODE=True, PUBLIC_BASE_URL=DEV_ORIGIN)
+    assert "Strict-Transport-Security" not in app.test_client().get("/healthz").headers
+
+
+@pytest.mark.parametrize("path", ["/admin/login", "/simulator"])
+def test_pages_have_a_content_security_policy(sqlite_only, app_factory, path):
+    app = app_factory(sqlite_only, SIMULATOR_ENABLED=True, DEV_MODE=True, PUBLIC_BASE_URL=DEV_ORIGIN,
+                      AUDIO_BASE_URL="https://cdn.example.net/all-line")
+    policy = app.test_client().get(path).headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["default-src"] == "'self'" and directives["script-src"] == "'self'"
+    assert directives["media-src"] == "'self' https://cdn.example.net"
+    assert directives["frame-ancestors"] == "'none'" and "unsafe-inline" not in policy
+
+
+def test_logging_out_ends_the_session_on_the_server(app):
+    make_user(app)
+    client = log_in(app)
+    assert client.get("/admin/usage").status_code == 200
+    copied = client.get_cookie("session").value
+    page = client.get("/admin/usage").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert client.post("/admin/logout", data={"csrf_token": token}).status_code == 302
+
+    thief = app.test_client()
+    thief.set_cookie("session", copied, domain="localhost")
+    response = thief.get("/admin/usage")
+    assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+    assert log_in(app).get("/admin/usage").status_code == 200, "a new login works again"

@@ -119,3 +119,16 @@ def test_a_phone_number_is_keyed_in_and_sent_with_its_finish_key(app, live_serve
 def test_the_simulator_is_absent_when_disabled(sqlite_only, app_factory):
     app = app_factory(sqlite_only)
     assert app.test_client().get("/simulator").status_code == 404
+
+
+def test_the_simulator_works_under_its_own_content_security_policy(app, live_server, strict_page):
+    refused = []
+    strict_page.on("console", lambda message: refused.append(message.text)
+                   if "Content Security Policy" in message.text else None)
+    strict_page.goto(f"{live_server.url}/simulator")
+    with strict_page.expect_response(re.compile(r"/simulator/api/call$")) as called:
+        strict_page.get_by_role("button", name="Call", exact=True).click()
+    assert called.value.status == 200
+    strict_page.get_by_role("button", name="1", exact=True).click()
+    strict_page.wait_for_timeout(300)
+    assert refused == []

@@ -7,6 +7,7 @@ anyone which names exist.
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask_login import LoginManager
 from sqlalchemy import func, select
@@ -96,12 +97,27 @@ def authenticate(name: str, password: str) -> AdminUser | None:
         if not check_password_hash(user.password_hash, password):
             return None
         user.last_login_at = clock.now()
+        if not user.session_token:
+            user.session_token = secrets.token_hex(32)
     return user
 
 
+def end_sessions(user_id: int) -> None:
+    """Logging out ends every session of the account on the server: the old cookies name a token
+    that no longer exists (the next login makes a new one)."""
+    with db.session() as session:
+        user = session.get(AdminUser, user_id)
+        if user is not None:
+            user.session_token = ""
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> AdminUser | None:
-    if not user_id.isdigit():
+def load_user(session_id: str) -> AdminUser | None:
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or len(token) != 64:
         return None
     with db.session() as session:
-        return session.get(AdminUser, int(user_id))
+        user = session.get(AdminUser, int(user_id))
+    if user is None or not secrets.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    return user

@@ -21,6 +21,8 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # In every login session's cookie; logging out replaces it, so a copied cookie stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     # Flask-Login's user protocol; every stored account may log in.
     is_authenticated = True
@@ -28,4 +30,5 @@ class AdminUser(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login's "alternative token": the id alone would outlive a logout.
+        return f"{self.id}:{self.session_token}"

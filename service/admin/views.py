@@ -15,8 +15,9 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ..db import db
+from ..web_security import page_headers
 from . import charts, queries
-from .auth import authenticate, login_manager
+from .auth import authenticate, end_sessions, login_manager
 from .forms import ActionForm, LoginForm
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,7 @@ def console_headers(response: Response) -> Response:
     # Pages show phone numbers: never cached, never framed, never leaked in a Referer.
     if request.endpoint != "admin.static":
         response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Content-Security-Policy"] = (
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
-    return response
+    return page_headers(response)
 
 
 @bp.errorhandler(400)
@@ -116,6 +112,7 @@ def login():
 def logout():
     if not ActionForm().validate_on_submit():
         abort(400, EXPIRED_FORM)
+    end_sessions(current_user.id)
     logout_user()
     session.clear()
     flash("You have logged out.", "info")

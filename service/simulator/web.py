@@ -19,6 +19,7 @@ import urllib.parse
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from .. import phones
+from ..web_security import page_headers
 from .phone import DEFAULT_CALLER, KEYPAD, Call, CallStep, Line, Listening, SimulatorError, Texter
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
@@ -52,6 +53,12 @@ def only_when_enabled() -> Response | None:
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         return _error("the simulator only takes requests from its own page", 403)
     return None
+
+
+@bp.after_request
+def simulator_headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return page_headers(response)
 
 
 @bp.get("")
