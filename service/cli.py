@@ -93,18 +93,28 @@ def send_due(loop: bool, idle: float) -> None:
 @with_appcontext
 def purge() -> None:
     """Delete what the line no longer needs (schedule daily): returning-caller consents past
-    30 days, and inbound MessageSids older than 30 days (Twilio redelivers within hours)."""
-    from sqlalchemy import delete
+    30 days, inbound MessageSids older than 30 days (Twilio redelivers within hours), and texts
+    sent, cancelled or parked more than OUTBOX_RETENTION_DAYS ago (with the numbers and words
+    in them)."""
+    import datetime as dt
+
+    from sqlalchemy import delete, func
 
     from . import returning
     from .clock import now
-    from .models import ProcessedMessage
+    from .models import OutboxMessage, ProcessedMessage
 
     forgotten = returning.purge_expired()
+    outbox_cutoff = now() - dt.timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"])
     with db.session() as session:
         old_ids = session.execute(delete(ProcessedMessage).where(
             ProcessedMessage.received_at < now() - returning.KEEP_FOR)).rowcount
-    click.echo(f"purged {forgotten} returning-caller records and {old_ids} old message ids")
+        old_texts = session.execute(delete(OutboxMessage).where(
+            OutboxMessage.state.in_(("sent", "cancelled", "parked")),
+            func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < outbox_cutoff)).rowcount
+    click.echo(f"purged {forgotten} returning-caller records, {old_ids} old message ids and "
+               f"{old_texts} texts sent, cancelled or parked more than "
+               f"{current_app.config['OUTBOX_RETENTION_DAYS']} days ago")
 
 
 def register_commands(app: Flask) -> None:

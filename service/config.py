@@ -46,6 +46,7 @@ class Config:
     SEND_BATCH_SIZE = 50
     # 1, 2, 4 ... 60 minutes apart: eight tries ride out about two hours of Twilio trouble.
     SEND_MAX_ATTEMPTS = 8
+    ALLOWED_COUNTRY_CODES = [44]
 
 
 def from_environment(instance_path: Path, dev_mode: bool) -> dict:
@@ -67,6 +68,17 @@ def from_environment(instance_path: Path, dev_mode: bool) -> dict:
         # Host names besides PUBLIC_BASE_URL's that requests may name (a second domain).
         "ALLOWED_HOSTS": [h.strip().lower() for h in _env("ALLOWED_HOSTS").split(",") if h.strip()],
     }
+    codes = _env("ALLOWED_COUNTRY_CODES", "44")
+    try:
+        settings["ALLOWED_COUNTRY_CODES"] = [int(code.strip().lstrip("+")) for code in codes.split(",") if code.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"ALLOWED_COUNTRY_CODES must list calling codes like 44 or 44,353, not {codes!r}") from exc
+    if not settings["ALLOWED_COUNTRY_CODES"]:
+        raise ConfigError("ALLOWED_COUNTRY_CODES must list at least one calling code (44 for the UK)")
+    retention = _env("OUTBOX_RETENTION_DAYS", "30")
+    if not retention.isdigit() or int(retention) < 1:
+        raise ConfigError(f"OUTBOX_RETENTION_DAYS must be a whole number of days, 1 or more, not {retention!r}")
+    settings["OUTBOX_RETENTION_DAYS"] = int(retention)
     rate = _env("SEND_RATE_PER_SECOND")
     if rate:
         try:

@@ -36,7 +36,7 @@ VOICE_PROMPTS = (
 )
 SMS_PROMPTS = (
     "sms_greeting", "sms_topic_footer", "sms_help", "sms_not_understood",
-    "sms_stop", "sms_start", "sms_error",
+    "sms_stop", "sms_start", "sms_error", "sms_abroad",
 )
 VOICE_COMMANDS = ("repeat", "main_menu", "person", "slower", "faster", "text_me", "goodbye", "yes", "no")
 SMS_COMMANDS = ("menu", "help", "stop", "start", "join", "yes")

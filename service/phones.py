@@ -57,3 +57,16 @@ def is_callback_number(number: str) -> bool:
     if not (phonenumbers.is_valid_number(parsed) and phonenumbers.region_code_for_number(parsed) == HOME_REGION):
         return False
     return phonenumbers.national_significant_number(parsed).startswith(CALLBACK_PREFIXES)
+
+
+def country_code(number: str) -> int | None:
+    """The calling code of an E.164 number (44 for +44 ...), None if it is no number."""
+    try:
+        return phonenumbers.parse((number or "").strip(), HOME_REGION).country_code
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def in_countries(number: str, codes: tuple[int, ...] | list[int]) -> bool:
+    """Texts may be exchanged only with these calling codes (SMS pumping costs the charity money)."""
+    return country_code(number) in codes

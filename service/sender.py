@@ -25,7 +25,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from . import subscriptions
+from . import phones, subscriptions
 from .analytics import masked
 from .clock import now
 from .db import db
@@ -219,6 +219,9 @@ class Sender:
                     self.counts["skipped"] += 1  # cancelled by STOP or taken over: never send
                 return
             to_number, body = row.to_number, row.body
+        if not phones.in_countries(to_number, self.config["ALLOWED_COUNTRY_CODES"]):
+            self._park(token, row_id, "the number is outside ALLOWED_COUNTRY_CODES; not sent")
+            return
         params = {"to": to_number, "body": body}
         if self.config.get("TWILIO_MESSAGING_SERVICE_SID"):
             params["messaging_service_sid"] = self.config["TWILIO_MESSAGING_SERVICE_SID"]

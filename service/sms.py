@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from . import analytics, clock, menu, phones, subscriptions
@@ -52,10 +53,13 @@ def incoming_text() -> Response:
     opt_out_type = request.form.get("OptOutType", "").strip().lower()
     twilio_answered = opt_out_type in ("stop", "start", "help")
     command = opt_out_type if twilio_answered else menu.sms_command(cat, body)
+    abroad = not phones.in_countries(phone, current_app.config["ALLOWED_COUNTRY_CODES"])
     with db.session() as session:
         if not first_delivery(session, sid):
             log.info("message %s was delivered again: no second reply", sid)
             return _reply(None)
+        if abroad:
+            return _reply(_abroad(session, cat, phone, command))
         if command == "stop":
             subscriptions.opt_out(session, phone)
             log.info("message %s: %s opted out", sid, masked(sender))
@@ -87,6 +91,19 @@ def incoming_text() -> Response:
     return _reply(reply)
 
 
+def _abroad(session, cat, phone: str, command: str | None) -> str | None:
+    """A number outside ALLOWED_COUNTRY_CODES: one short reply, ever, and nothing else (no series,
+    no later texts): every reply costs the charity, and SMS pumping sends thousands."""
+    if command == "stop":
+        subscriptions.opt_out(session, phone)
+        return None
+    first = insert_ignoring_duplicates(session, SmsSession, {"number_hash": analytics.pseudonym(phone),
+                                                             "menu": menu.MAIN_MENU, "updated_at": clock.now()},
+                                       "number_hash")
+    log.info("text from %s, outside the allowed countries: %s", masked(phone), "one reply" if first else "no reply")
+    return cat.prompts["sms_abroad"].text if first else None
+
+
 def remember_menu(session, number_hash: str, menu_id: str) -> None:
     """Upsert: two first texts from one number at once must not collide."""
     if not insert_ignoring_duplicates(session, SmsSession, {"number_hash": number_hash, "menu": menu_id,
@@ -115,10 +132,24 @@ def delivery_status() -> Response:
 
 @bp.errorhandler(Exception)
 def apologise(error: Exception) -> Response:
-    """A fault never becomes a 500: the texter gets a short apology with the help numbers."""
+    """A fault never becomes a 500: the texter gets a short apology with the help numbers.
+
+    Except a STOP that the database could not store: an apology (a 200) would end Twilio's
+    retries and lose the opt-out, so it gets a 503 and Twilio delivers it again (with the
+    connection override in the README, ``#rc=3&rp=5xx,ct,rt``); the redelivery is honoured."""
     if not g.get("twilio_verified"):
         return Response(status=getattr(error, "code", 403))
     log.exception("text %s failed", request.form.get("MessageSid", "unknown")[:64])
     if request.path.endswith("/status"):
         return Response(status=204)
+    if isinstance(error, SQLAlchemyError) and _is_stop():
+        log.error("STOP from %s could not be stored: answered 503 so that Twilio delivers it again",
+                  masked(request.form.get("From", "")))
+        return Response(status=503, headers={"Retry-After": "30"})
     return _reply(current_catalogue().prompts["sms_error"].text)
+
+
+def _is_stop() -> bool:
+    if request.form.get("OptOutType", "").strip().lower() == "stop":
+        return True
+    return menu.sms_command(current_catalogue(), request.form.get("Body", "")[:MAX_BODY]) == "stop"

@@ -11,8 +11,9 @@ import pytest
 from service import create_app
 from service.config import PROJECT_ROOT, ConfigError
 
-from .conftest import DEV_ORIGIN, PUBLIC, TOKEN
+from .conftest import DEV_ORIGIN, PUBLIC, TOKEN, Twilio
 from .test_admin import log_in, make_user
+from .test_sms import Texter
 
 HEADERS = {"X-Simulator-Request": "1"}
 
@@ -163,3 +164,111 @@ def test_logging_out_ends_the_session_on_the_server(app):
     response = thief.get("/admin/usage")
     assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
     assert log_in(app).get("/admin/usage").status_code == 200, "a new login works again"
+
+
+# -- nothing lost -----------------------------------------------------------------
+
+def test_a_stop_the_database_cannot_store_is_answered_503_for_twilio_to_retry(monkeypatch, clock):
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    app = create_app({"TESTING": True, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+                      "PUBLIC_BASE_URL": PUBLIC, "ALLOWED_HOSTS": ["localhost"]})
+    twilio = Twilio(app)
+    for body, extra in (("STOP", {}), (" stop ", {}), ("Unsubscribe", {}), ("stop", {"OptOutType": "STOP"})):
+        response = twilio.post("/sms", {"MessageSid": "SM" + "5" * 32, "From": "+447400123456", "Body": body,
+                                        **extra})
+        assert response.status_code == 503 and response.data == b"", body
+    apology = twilio.post("/sms", {"MessageSid": "SM" + "6" * 32, "From": "+447400123456", "Body": "symptoms"})
+    assert apology.status_code == 200 and "Sorry" in apology.get_data(as_text=True)
+
+
+# -- cost and data -------------------------------------------------------------------
+
+ABROAD = "+12025550143"  # a US number
+
+
+def test_a_number_outside_the_allowed_countries_gets_one_short_reply_and_nothing_more(any_db_app):
+    from sqlalchemy import func, select
+
+    from service.db import db
+    from service.models import OutboxMessage, Subscriber
+
+    texter = Texter(any_db_app, ABROAD)
+    cat = any_db_app.extensions["line.catalogue"]
+    assert texter.send("hi") == cat.prompts["sms_abroad"].text
+    for body in ("JOIN", "YES", "symptoms", "MENU", "HELP", "I have a fever"):
+        assert texter.send(body) is None, body
+    assert texter.send("STOP") is None
+    with any_db_app.app_context(), db.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        states = session.scalars(select(Subscriber.state).where(Subscriber.phone == ABROAD)).all()
+    assert states == ["opted_out"], "STOP is still honoured, and nothing else is kept"
+
+
+def test_allowed_country_codes_can_widen_the_line(sqlite_only, app_factory):
+    app = app_factory(sqlite_only, ALLOWED_COUNTRY_CODES=[44, 1])
+    reply = Texter(app, ABROAD).send("symptoms")
+    assert reply == app.extensions["line.catalogue"].topic_sms("symptoms")
+
+
+def test_a_bad_country_code_list_is_refused(monkeypatch, tmp_path):
+    with pytest.raises(ConfigError, match="ALLOWED_COUNTRY_CODES must list calling codes"):
+        start(monkeypatch, tmp_path, PUBLIC_BASE_URL=PUBLIC, ALLOWED_COUNTRY_CODES="UK")
+
+
+def test_the_sender_never_texts_a_number_outside_the_allowed_countries(sqlite_only, app_factory, clock):
+    import responses
+
+    from service.db import db
+    from service.outbox import enqueue
+    from service.sender import Sender
+
+    from .fake_twilio import API, FakeTwilio
+
+    app = app_factory(sqlite_only, TWILIO_API_URL=API, SEND_RATE_PER_SECOND=10_000.0)
+    with app.app_context(), db.session() as session:
+        enqueue(session, kind="topic", dedupe_key="x", to_number=ABROAD, body="Hello")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake = FakeTwilio(mock)
+        assert dict(Sender(app).run_once()) == {"parked": 1}
+        assert fake.received == []
+
+
+def test_purge_deletes_old_finished_texts_with_their_numbers(any_db_app, clock):
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from service.db import db
+    from service.models import OutboxMessage
+    from service.outbox import enqueue
+
+    with any_db_app.app_context(), db.session() as session:
+        for key, state in (("old-sent", "sent"), ("old-cancelled", "cancelled"), ("old-parked", "parked"),
+                           ("old-queued", "queued")):
+            enqueue(session, kind="topic", dedupe_key=key, to_number="+447400123456", body="words")
+            session.flush()
+            row = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
+            row.state = state
+    clock.advance(days=31)
+    with any_db_app.app_context(), db.session() as session:
+        enqueue(session, kind="topic", dedupe_key="new-sent", to_number="+447400123456", body="words")
+        session.flush()
+        session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == "new-sent")).one().state = "sent"
+    result = any_db_app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0 and "3 texts sent, cancelled or parked more than 30 days ago" in result.output
+    with any_db_app.app_context(), db.session() as session:
+        left = sorted(session.scalars(select(OutboxMessage.dedupe_key)))
+    assert left == ["new-sent", "old-queued"]
+    assert dt.timedelta(days=any_db_app.config["OUTBOX_RETENTION_DAYS"]) == dt.timedelta(days=30)
+
+
+def test_a_keyed_number_in_other_digits_is_a_wrong_key_not_an_error(tmp_path):
+    from service.content import load_catalogue
+    from service.menu import CALLBACK_NUMBER, CallState, step
+
+    from .helpers import prompts_with_callbacks
+
+    cat = load_catalogue(prompts_with_callbacks(tmp_path))
+    for keyed in ("٠٢٠٧٩٤٦٠٠٠٠", "０２０７９４６００００", "02079460000x", "²"):
+        turn = step(cat, CallState(node=CALLBACK_NUMBER), "key", keyed)
+        assert turn.prompts == ("callback_invalid", "callback_enter"), keyed
