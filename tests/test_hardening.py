@@ -272,3 +272,61 @@ def test_a_keyed_number_in_other_digits_is_a_wrong_key_not_an_error(tmp_path):
     for keyed in ("٠٢٠٧٩٤٦٠٠٠٠", "０２０７９４６００００", "02079460000x", "²"):
         turn = step(cat, CallState(node=CALLBACK_NUMBER), "key", keyed)
         assert turn.prompts == ("callback_invalid", "callback_enter"), keyed
+
+
+# -- the login limit -------------------------------------------------------------------
+
+def login_attempt(client, token, name, password, forwarded=None):
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    return client.post("/admin/login", data={"name": name, "password": password, "csrf_token": token},
+                       headers=headers)
+
+
+def test_spoofed_addresses_cannot_buy_unlimited_guesses_at_one_account(sqlite_only, app_factory):
+    """ADMIN_PROXY_HOPS set wrongly (2 proxies claimed, 1 real): every forwarded address is a guess."""
+    from .test_admin import NAME, PASSWORD, csrf_token
+
+    app = app_factory(sqlite_only, ADMIN_PROXY_HOPS=2, ADMIN_LOGIN_RATE_LIMIT="5 per minute",
+                      ADMIN_LOGIN_NAME_RATE_LIMIT="8 per hour")
+    make_user(app)
+    client = app.test_client()
+    token = csrf_token(client)
+    for attempt in range(8):
+        response = login_attempt(client, token, NAME, "wrong wrong wrong", f"203.0.113.{attempt}, 198.51.100.7")
+        assert response.status_code == 200, attempt
+    assert login_attempt(client, token, NAME, PASSWORD, "203.0.113.99, 198.51.100.7").status_code == 429
+    assert login_attempt(client, token, "someone-else", "wrong wrong wrong", "203.0.113.98, 1.2.3.4").status_code \
+        == 200, "other accounts are counted apart"
+
+
+def test_a_forwarded_chain_shorter_than_the_hops_counts_the_connection(sqlite_only, app_factory):
+    from service.admin import client_address
+
+    app = app_factory(sqlite_only, ADMIN_PROXY_HOPS=2)
+    with app.test_request_context("/admin/login", headers={"X-Forwarded-For": "203.0.113.5"},
+                                  environ_base={"REMOTE_ADDR": "10.1.2.3"}):
+        assert client_address() == "10.1.2.3"
+    with app.test_request_context("/admin/login", headers={"X-Forwarded-For": "203.0.113.5, 10.9.9.9"},
+                                  environ_base={"REMOTE_ADDR": "10.1.2.3"}):
+        assert client_address() == "203.0.113.5"
+
+
+def test_login_attempts_are_shared_between_processes_through_redis(sqlite_only, app_factory):
+    """Two workers (two apps) with RATELIMIT_STORAGE_URI=redis://...: one count between them."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379 (the machine's services start it)")
+    from .test_admin import NAME, csrf_token
+
+    first = app_factory(sqlite_only, RATELIMIT_STORAGE_URI=url, ADMIN_LOGIN_RATE_LIMIT="3 per minute")
+    second = app_factory(sqlite_only, RATELIMIT_STORAGE_URI=url, ADMIN_LOGIN_RATE_LIMIT="3 per minute")
+    make_user(first)
+    for app in (first, first, second):
+        client = app.test_client()
+        assert login_attempt(client, csrf_token(client), NAME, "wrong wrong wrong").status_code == 200
+    client = second.test_client()
+    assert login_attempt(client, csrf_token(client), NAME, "wrong wrong wrong").status_code == 429
+    redis.Redis.from_url(url).flushdb()

@@ -17,14 +17,26 @@ log = logging.getLogger(__name__)
 
 
 def client_address() -> str:
-    """The address to rate-limit: the caller's, seen through ``ADMIN_PROXY_HOPS`` trusted proxies."""
+    """The address to rate-limit: the caller's, seen through ``ADMIN_PROXY_HOPS`` trusted proxies.
+
+    Only the entry the nearest trusted proxy wrote is believed; a chain shorter than the
+    configured hops means the setting is wrong, and then the connection's own address is used
+    (everyone behind that proxy shares one count: stricter, never looser)."""
     from flask import current_app
 
     hops = current_app.config["ADMIN_PROXY_HOPS"]
     forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
-    if hops and forwarded:
-        return forwarded[-min(hops, len(forwarded))]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
     return request.remote_addr or "unknown"
+
+
+def login_name() -> str:
+    """The account a login attempt is for: counted whatever address it comes from, so a wrong
+    ADMIN_PROXY_HOPS (spoofable addresses) still cannot buy unlimited guesses at one password."""
+    from .auth import normalise_name
+
+    return "name:" + normalise_name(request.form.get("name", ""))[:64]
 
 
 def init_app(app: Flask) -> None:
@@ -43,8 +55,12 @@ def init_app(app: Flask) -> None:
     limiter = Limiter(key_func=client_address, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
                       strategy="fixed-window", key_prefix="all-line-admin")
     # Checked before the view runs; only attempts to log in count.
-    limiter.limit(lambda: app.config["ADMIN_LOGIN_RATE_LIMIT"], methods=["POST"],
-                  exempt_when=lambda: request.endpoint != "admin.login")(bp)
+    def not_a_login() -> bool:
+        return request.endpoint != "admin.login"
+
+    limiter.limit(lambda: app.config["ADMIN_LOGIN_RATE_LIMIT"], methods=["POST"], exempt_when=not_a_login)(bp)
+    limiter.limit(lambda: app.config["ADMIN_LOGIN_NAME_RATE_LIMIT"], key_func=login_name, methods=["POST"],
+                  exempt_when=not_a_login)(bp)
     limiter.init_app(app)
     app.extensions["line.admin_limiter"] = limiter
     app.register_blueprint(bp)

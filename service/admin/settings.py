@@ -59,6 +59,8 @@ def configure(app: Flask) -> None:
     config.setdefault("CALLBACK_RETENTION_DAYS",
                       _positive_int("CALLBACK_RETENTION_DAYS", _env("CALLBACK_RETENTION_DAYS", "30")))
     config.setdefault("ADMIN_LOGIN_RATE_LIMIT", _env("ADMIN_LOGIN_RATE_LIMIT", "5 per minute"))
+    # Per account name, from any address: the limit that holds even when addresses can be spoofed.
+    config.setdefault("ADMIN_LOGIN_NAME_RATE_LIMIT", _env("ADMIN_LOGIN_NAME_RATE_LIMIT", "20 per hour"))
     config.setdefault("RATELIMIT_STORAGE_URI", _env("RATELIMIT_STORAGE_URI", "memory://"))
     # How many proxies (the platform's router) put the caller's address in X-Forwarded-For.
     config.setdefault("ADMIN_PROXY_HOPS", _positive_int_or_zero("ADMIN_PROXY_HOPS", _env("ADMIN_PROXY_HOPS", "0")))
