@@ -284,12 +284,19 @@ def test_only_uk_landlines_and_mobiles_can_be_called_back(number, allowed):
     assert phones.is_callback_number(number) is allowed
 
 
-def test_a_premium_rate_number_is_refused_on_the_call(tmp_path, sqlite_only, app_factory, clock):
+@pytest.fixture
+def at_number_entry(tmp_path, sqlite_only, app_factory, clock) -> Call:
+    """A call at 3am to a line with a callback team, at "key in the number to call"."""
     clock.set(CLOSED_TIME)
     call = Call(app_factory(sqlite_only, PROMPTS_DIR=prompts_with_callbacks(tmp_path)))
     call.dial_in()
     call.press("0")
-    call.press("2")
+    assert call.press("2") == ["callback_enter"]
+    return call
+
+
+def test_a_premium_rate_number_is_refused_on_the_call(at_number_entry):
+    call = at_number_entry
     assert call.press("09098790000") == ["callback_invalid", "callback_enter"]
     assert call.press("٠٢٠٧٩٤٦٠٠٠٠") == ["callback_invalid", "callback_enter"]
 
@@ -372,12 +379,8 @@ def test_the_read_back_says_you_entered():
     assert CAT.prompts["callback_read_back"].say == "You entered"
 
 
-def test_the_slow_read_back_pauses_between_digits(tmp_path, sqlite_only, app_factory, clock):
-    clock.set(CLOSED_TIME)
-    call = Call(app_factory(sqlite_only, PROMPTS_DIR=prompts_with_callbacks(tmp_path)))
-    call.dial_in()
-    call.press("0")
-    call.press("2")
+def test_the_slow_read_back_pauses_between_digits(at_number_entry):
+    call = at_number_entry
     call.press("02079460000")
     assert "Pause" not in [child.tag for child in call.gather]
     call.press("7")
