@@ -9,14 +9,28 @@ import click
 from flask import Flask
 
 from . import config as line_config
-from .content import load_catalogue
+from .content import ContentError, load_catalogue
 from .db import db
 
 log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Application factory. ``LINE_DEV_MODE=1`` (set by `make run`) makes a local token."""
+    """Application factory. ``LINE_DEV_MODE=1`` (set by `make run`) makes a local token.
+
+    A broken prompt file or unusable configuration raises ContentError or ConfigError (gunicorn
+    prints it and exits non-zero). Under a ``flask`` command the operator sees just the
+    message, naming each file and line or variable, and the command exits 1: no traceback."""
+    try:
+        return _create_app(test_config)
+    except (line_config.ConfigError, ContentError) as error:
+        if click.get_current_context(silent=True) is None:
+            raise
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+
+
+def _create_app(test_config: dict | None) -> Flask:
     instance_path = os.environ.get("LINE_INSTANCE_PATH") or str(line_config.PROJECT_ROOT / "instance")
     app = Flask(__name__, instance_path=instance_path)
     app.config.from_object(line_config.Config)

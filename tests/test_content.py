@@ -165,3 +165,19 @@ def test_the_app_refuses_to_start_with_broken_prompts(prompts, monkeypatch):
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "x")
     with pytest.raises(ContentError, match="nowhere"):
         create_app({"PROMPTS_DIR": prompts, "DATABASE_URL": "sqlite://", "TESTING": True})
+
+
+def test_a_flask_command_names_the_broken_file_without_a_traceback(prompts, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    edit(prompts / "menus.yaml", '"3": help', '"3": nowhere')
+    flask = str(Path(sys.executable).with_name("flask"))
+    env = {**os.environ, "LINE_DEV_MODE": "1", "LINE_INSTANCE_PATH": str(tmp_path / "instance")}
+    done = subprocess.run([flask, "--app", f"service:create_app({{'PROMPTS_DIR': {str(prompts)!r}}})",  # noqa: S603
+                           "content", "check"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1
+    assert re.search(r"prompts/menus\.yaml:\d+: menu 'main' key 3 goes to 'nowhere'", done.stderr), done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
