@@ -203,6 +203,11 @@ class Catalogue:
         found["sms_greeting+menu"] = self.greeting_with_menu()
         return found
 
+    def written_texts(self) -> dict[str, str]:
+        """Every prompt as written, spoken and texted, by the id a check reports it under."""
+        spoken = {pid: p.text for pid, p in sorted(self.voice_prompts().items())}
+        return {**spoken, **dict(sorted(self.sms_texts().items()))}
+
     def topic_sms(self, topic_id: str) -> str:
         """A topic as texted: its SMS version, then how to get more."""
         return self.topics[topic_id].sms + " " + self.prompts["sms_topic_footer"].text
@@ -788,9 +793,9 @@ def check_catalogue(cat: Catalogue) -> list[str]:
         problems.append(f"{at('sms_greeting')}: the greeting must fit one segment")
 
     line = cat.support_line
-    written_all = [(pid, p.text) for pid, p in cat.voice_prompts().items()] + list(cat.sms_texts().items())
+    written = cat.written_texts()
     if not line.run_by_us:
-        for text_id, text in written_all:
+        for text_id, text in written.items():
             if re.search(r"\bour (support )?(line|team|nurses?)\b", text, re.IGNORECASE):
                 problems.append(f"{at(text_id.removesuffix('.sms'))}: {text_id!r} speaks of \"our\" line or team, "
                                 f"but {line.name} is not run by this charity (support_line.run_by_us is false)")
@@ -799,8 +804,7 @@ def check_catalogue(cat: Catalogue) -> list[str]:
                             "that 0 reaches")
 
     known = {n.number for n in cat.help_numbers}
-    written = [(pid, p.text) for pid, p in cat.voice_prompts().items()] + list(cat.sms_texts().items())
-    for text_id, text in written:
+    for text_id, text in written.items():
         for number in NUMBER_PATTERN.findall(text):
             if number not in known:
                 problems.append(f"{at(text_id.removesuffix('.sms'))}: {text_id!r} gives the number "

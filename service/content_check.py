@@ -78,7 +78,7 @@ def check(cat: Catalogue, durations: dict[str, float], today: dt.date) -> tuple[
         if row.kind == "summary" and row.grade > TARGET_GRADE + 2:
             warnings.append(f"{row.prompt_id}: reading grade {row.grade} (aim for about {TARGET_GRADE:.0f}, "
                             "a reading age of 11)")
-    for text_id, text in _all_texts(cat):
+    for text_id, text in cat.written_texts().items():
         if UK_111.search(text) and not NORTHERN_IRELAND.search(text):
             failures.append(f"{cat.origins.get(text_id.removesuffix('.sms'), 'prompts')}: {text_id} gives 111 "
                             "without the Northern Ireland alternative (no general 111 there: the GP out-of-hours "
@@ -112,10 +112,6 @@ def review_status(next_review: dt.date, today: dt.date) -> str:
 UK_111 = re.compile(r"(?<!\d)(?<!\d )111(?!\d)")
 NORTHERN_IRELAND = re.compile(r"Northern Ireland|N\. ?Ireland|\bNI\b")
 
-
-def _all_texts(cat: Catalogue) -> list[tuple[str, str]]:
-    """Every prompt as written (voice and SMS), with the id the check reports it under."""
-    return [(pid, p.text) for pid, p in sorted(cat.voice_prompts().items())] + sorted(cat.sms_texts().items())
 
 
 def format_table(rows: list[Row]) -> str:
