@@ -46,7 +46,6 @@ class Config:
     SEND_BATCH_SIZE = 50
     # 1, 2, 4 ... 60 minutes apart: eight tries ride out about two hours of Twilio trouble.
     SEND_MAX_ATTEMPTS = 8
-    ALLOWED_COUNTRY_CODES = [44]
 
 
 def from_environment(instance_path: Path, dev_mode: bool) -> dict:
