@@ -21,6 +21,10 @@ from . import gsm
 RESERVED_KEYS = frozenset("*#0789")
 MAX_MENU_OPTIONS = 5
 MAIN_MENU = "main"
+# Keys with a meaning of their own in one place: 9 (reserved) ends the call after a topic, and 6
+# hears the last topic again in a returning caller's main menu (so the main menu may not use it).
+GOODBYE_KEY = "9"
+RETURNING_KEY = "6"
 
 # Ids the code asks for by name. Voice prompts are spoken (and get clips);
 # ids starting "sms_" are only ever texted.
@@ -35,11 +39,11 @@ VOICE_PROMPTS = (
     "returning_keys", "closed_options",
 )
 SMS_PROMPTS = (
-    "sms_greeting", "sms_topic_footer", "sms_help", "sms_not_understood",
+    "sms_greeting", "sms_topic_footer", "sms_topic_footer_more", "sms_help", "sms_not_understood",
     "sms_stop", "sms_start", "sms_error", "sms_abroad",
 )
 VOICE_COMMANDS = ("repeat", "main_menu", "person", "slower", "faster", "text_me", "goodbye", "yes", "no")
-SMS_COMMANDS = ("menu", "help", "stop", "start", "join", "yes")
+SMS_COMMANDS = ("menu", "more", "help", "stop", "start", "join", "yes")
 # Commands that change what is sent: their words may never be topic keywords.
 SMS_STATE_COMMANDS = ("stop", "start", "join", "yes")
 SERIES_PROMPTS = ("confirm", "joined", "already", "not_pending")
@@ -100,6 +104,9 @@ class Menu:
     sms: str
     keywords: tuple[str, ...]
     options: tuple[tuple[str, str], ...]
+    # A topic whose summary this menu follows: after that summary its keys lead on (two presses
+    # from the main menu for the most asked topics), and a texter gets it by replying MORE.
+    after: str | None = None
 
     def target(self, key: str) -> str | None:
         return dict(self.options).get(key)
@@ -196,6 +203,8 @@ class Catalogue:
                 self.prompts["sms_not_understood"].text + "\n" + self.prompts[menu.sms].text)
         for topic in self.topics.values():
             found[f"topic.{topic.id}.sms"] = self.topic_sms(topic.id)
+            if topic.id in self.follow_ons:
+                found[f"topic.{topic.id}.sms+call"] = self.topic_sms(topic.id, in_reply=False)
         for text in self.series:
             found[f"series.{text.id}"] = text.sms
         for key, value in self.series_prompts.items():
@@ -208,9 +217,16 @@ class Catalogue:
         spoken = {pid: p.text for pid, p in sorted(self.voice_prompts().items())}
         return {**spoken, **dict(sorted(self.sms_texts().items()))}
 
-    def topic_sms(self, topic_id: str) -> str:
-        """A topic as texted: its SMS version, then how to get more."""
-        return self.topics[topic_id].sms + " " + self.prompts["sms_topic_footer"].text
+    def topic_sms(self, topic_id: str, in_reply: bool = True) -> str:
+        """A topic as texted: its SMS version, then how to get more. ``in_reply``: an answer to a
+        text, where MORE leads on to the topic's follow-on menu (a text sent from a call has none)."""
+        footer = "sms_topic_footer_more" if in_reply and topic_id in self.follow_ons else "sms_topic_footer"
+        return self.topics[topic_id].sms + " " + self.prompts[footer].text
+
+    @cached_property
+    def follow_ons(self) -> dict[str, Menu]:
+        """Topic id -> the menu offered after its summary."""
+        return {menu.after: menu for menu in self.menus.values() if menu.after}
 
     def voice_hints(self) -> str:
         """Speech hints for every Gather: the first words of each topic, menu and command."""
@@ -490,7 +506,13 @@ def _load_menus(reader: _Reader, path: Path, origins: dict) -> dict[str, Menu]:
             continue
         voice = reader.text(path, spec, "voice")
         sms = reader.text(path, spec, "sms")
-        keywords = reader.words(path, spec, "keywords") if menu_id != MAIN_MENU else ()
+        after = reader.text(path, spec, "after") if "after" in spec else None
+        # The main menu and a topic's follow-on are reached by pressing, not by words.
+        keywords = reader.words(path, spec, "keywords") if menu_id != MAIN_MENU and (
+            "after" not in spec or "keywords" in spec) else ()
+        unknown = set(spec) - {"voice", "sms", "after", "keywords", "options"}
+        if unknown:
+            reader.problem(path, spec.line, f"menu {menu_id!r} has unknown fields {sorted(unknown)}")
         options = spec.get("options")
         if not isinstance(options, _Mapping) or not options:
             reader.problem(path, spec.line_of("options"), f"menu {menu_id!r} needs 'options' (key: target)")
@@ -508,7 +530,7 @@ def _load_menus(reader: _Reader, path: Path, origins: dict) -> dict[str, Menu]:
                 continue
             pairs.append((key, target))
         if voice and sms:
-            menus[menu_id] = Menu(menu_id, voice, sms, keywords, tuple(pairs))
+            menus[menu_id] = Menu(menu_id, voice, sms, keywords, tuple(pairs), after)
             origins[f"menu.{menu_id}"] = reader.where(path, line)
     return menus
 
@@ -718,8 +740,20 @@ def check_catalogue(cat: Catalogue) -> list[str]:
         problems.append(f"{at('menu.' + name)}: {name!r} is both a topic and a menu")
     if MAIN_MENU not in cat.menus:
         problems.append("prompts/menus.yaml: there is no 'main' menu")
+    followed: dict[str, str] = {}
     for menu in cat.menus.values():
         where = at(f"menu.{menu.id}")
+        if menu.after is not None:
+            topic = cat.topics.get(menu.after)
+            if topic is None or not topic.in_menu:
+                problems.append(f"{where}: menu {menu.id!r} comes after {menu.after!r}, which is no topic on a menu")
+            elif menu.after in followed:
+                problems.append(f"{where}: menu {menu.id!r} comes after {menu.after!r}, as menu "
+                                f"{followed[menu.after]!r} does already; a topic leads on to one menu")
+            followed.setdefault(menu.after, menu.id)
+        if menu.id == MAIN_MENU and menu.target(RETURNING_KEY):
+            problems.append(f"{where}: the main menu may not use {RETURNING_KEY}: a returning caller presses it "
+                            "to hear their last topic again")
         if len(menu.options) > MAX_MENU_OPTIONS:
             problems.append(f"{where}: menu {menu.id!r} has {len(menu.options)} options; at most {MAX_MENU_OPTIONS}")
         for prompt_id in (menu.voice, menu.sms):
@@ -818,7 +852,7 @@ def _depths(cat: Catalogue) -> dict[str, int]:
     frontier = [MAIN_MENU]
     while frontier:
         node = frontier.pop(0)
-        menu = cat.menus.get(node)
+        menu = cat.menus.get(node) or cat.follow_ons.get(node)
         if not menu:
             continue
         for _, target in menu.options:

@@ -14,7 +14,8 @@ from .content import Catalogue
 
 # A calm pace for a listener who may be older or upset: 150 words a minute.
 WORDS_PER_SECOND = 2.5
-SUMMARY_MIN_SECONDS, SUMMARY_MAX_SECONDS = 15.0, 45.0
+# A summary says enough to be worth the press, and no more than a worried listener can hold.
+SUMMARY_MIN_SECONDS, SUMMARY_MAX_SECONDS = 20.0, 45.0
 MAX_SENTENCE_WORDS = 25
 REVIEW_WARNING = dt.timedelta(days=60)
 # Flesch-Kincaid grade 6 is a reading age of about 11.

@@ -36,7 +36,14 @@ def leading(text: str, commands: dict[str, tuple[str, ...]]) -> str | None:
 
 
 def keyword(text: str, keywords: dict[str, str], never_fuzzy: frozenset[str] = frozenset()) -> str | None:
-    """The target of the best keyword in ``text``: exact words first, then close spellings.
+    """The target of the best keyword in ``text`` (see ``best_keyword``)."""
+    found = best_keyword(text, keywords, never_fuzzy)
+    return keywords[found] if found else None
+
+
+def best_keyword(text: str, keywords: dict[str, str] | dict[str, object],
+                 never_fuzzy: frozenset[str] = frozenset()) -> str | None:
+    """The best keyword in ``text``: exact words first, then close spellings.
 
     Among exact matches the most specific wins: more words first ("my child" beats
     "leukaemia"), then the longer. Words in ``never_fuzzy`` are never taken for a
@@ -46,11 +53,11 @@ def keyword(text: str, keywords: dict[str, str], never_fuzzy: frozenset[str] = f
     if not said:
         return None
     if said in keywords:
-        return keywords[said]
+        return said
     padded = f" {said} "
     inside = [word for word in keywords if f" {word} " in padded]
     if inside:
-        return keywords[max(inside, key=lambda word: (len(word.split()), len(word)))]
+        return max(inside, key=lambda word: (len(word.split()), len(word)))
     words = said.split()
     grams = {" ".join(words[i:i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
     candidates = [word for word in keywords if len(word) >= FUZZY_MIN_LENGTH]
@@ -64,4 +71,4 @@ def keyword(text: str, keywords: dict[str, str], never_fuzzy: frozenset[str] = f
             rank = (score, len(choice), choice)
             if best is None or rank > best:
                 best = rank
-    return keywords[best[2]] if best else None
+    return best[2] if best else None

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, replace
 
 from . import matching, phones
-from .content import MAIN_MENU, Catalogue
+from .content import GOODBYE_KEY, MAIN_MENU, RETURNING_KEY, Catalogue
 
 MAX_WRONG = 3
 MAX_SILENCES = 2
@@ -91,7 +91,8 @@ def present(cat: Catalogue, state: CallState, brief: bool = False) -> tuple[str,
     the whole summary (star still repeats the summary)."""
     node = state.node
     if node in cat.topics:
-        return ("after_topic",) if brief else (f"topic.{node}", "after_topic")
+        more = (cat.follow_ons[node].voice,) if node in cat.follow_ons else ()
+        return (*more, "after_topic") if brief else (f"topic.{node}", *more, "after_topic")
     if node == CLOSED:
         return ("closed_options",)
     if node == CALLBACK_OFFER:
@@ -183,8 +184,6 @@ def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, ca
 
 
 KEY_COMMANDS = {"*": "repeat", "#": "main_menu", "0": "person", "7": "toggle_speed", "8": "text_me"}
-GOODBYE_KEY = "9"
-RETURNING_KEY = "6"
 
 
 def _callback_key(cat: Catalogue, state: CallState, key: str) -> Turn | None:
@@ -255,6 +254,10 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         if state.node in cat.topics:
             if key == GOODBYE_KEY:
                 return _command(cat, state, "goodbye", support_open, caller_known)
+            more = cat.follow_ons.get(state.node)
+            target = more.target(key) if more else None
+            if target:
+                return _go(cat, state, target)
             return _miss(cat, state, "wrong_key")
         target = cat.menus[state.node].target(key)
         if target:
@@ -282,9 +285,18 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
 
 
 def find_node(cat: Catalogue, said: str) -> str | None:
-    """The topic or menu that words ask for; an urgent answer (a fever, a crisis) wins over any other."""
-    return (matching.keyword(said, cat.urgent_keyword_targets, cat.never_fuzzy)
-            or matching.keyword(said, cat.keyword_targets, cat.never_fuzzy))
+    """The topic or menu that words ask for; an urgent answer (a fever, a crisis) wins over any other,
+    unless the urgent word is only part of a longer keyword ("infection" in "avoiding infection",
+    an answer that itself starts with the urgent advice)."""
+    urgent = matching.best_keyword(said, cat.urgent_keyword_targets, cat.never_fuzzy)
+    other = matching.best_keyword(said, cat.keyword_targets, cat.never_fuzzy)
+    if urgent and other and other != urgent and other not in cat.urgent_keyword_targets:
+        # Set the longer keyword's own words aside: an urgent word anywhere else still wins.
+        rest = f" {matching.normalise(said)} ".replace(f" {other} ", " _ ")
+        urgent = matching.best_keyword(rest, cat.urgent_keyword_targets, cat.never_fuzzy)
+    if urgent:
+        return cat.urgent_keyword_targets[urgent]
+    return cat.keyword_targets[other] if other else None
 
 
 def after_text(cat: Catalogue, state: CallState, outcome: str) -> Turn:
@@ -332,6 +344,8 @@ class SmsTurn:
     menu: str
     action: str | None = None
     reached: str | None = None
+    # The topic just texted, kept so that MORE can lead on from it.
+    topic: str | None = None
 
 
 def sms_command(cat: Catalogue, body: str) -> str | None:
@@ -353,15 +367,26 @@ def sms_command(cat: Catalogue, body: str) -> str | None:
 
 def _sms_node(cat: Catalogue, node: str) -> SmsTurn:
     if node in cat.topics:
-        return SmsTurn(cat.topic_sms(node), MAIN_MENU, reached=node)
+        return SmsTurn(cat.topic_sms(node), MAIN_MENU, reached=node, topic=node)
     return SmsTurn(cat.prompts[cat.menus[node].sms].text, node, reached=node)
 
 
-def sms_step(cat: Catalogue, menu_id: str | None, body: str) -> SmsTurn:
-    """A text from someone who has not opted out. ``menu_id`` is None on first contact."""
+def sms_step(cat: Catalogue, menu_id: str | None, body: str, topic: str | None = None) -> SmsTurn:
+    """A text from someone who has not opted out. ``menu_id`` is None on first contact;
+    ``topic`` is the last topic texted to them (MORE leads on from it). The turn's ``topic`` is
+    the one to keep: the topic reached, none after a menu, else the one before."""
+    turn = _sms_turn(cat, menu_id, body, topic if topic in cat.topics else None)
+    if turn.reached is None:
+        return replace(turn, topic=topic if topic in cat.topics else None)
+    return turn
+
+
+def _sms_turn(cat: Catalogue, menu_id: str | None, body: str, topic: str | None) -> SmsTurn:
     current = menu_id if menu_id in cat.menus else None
     name = sms_command(cat, body)
-    if name == "menu":
+    if name == "more" and current is not None and topic in cat.follow_ons:
+        return _sms_node(cat, cat.follow_ons[topic].id)
+    if name in ("menu", "more"):
         if current is None:
             return SmsTurn(cat.greeting_with_menu(), MAIN_MENU, reached=MAIN_MENU)
         return _sms_node(cat, MAIN_MENU)

@@ -65,6 +65,8 @@ class SmsSession(Base):
 
     number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     menu: Mapped[str] = mapped_column(String(32))
+    # The last topic texted to them: MORE leads on to what follows it.
+    topic: Mapped[str | None] = mapped_column(String(32), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now, onupdate=clock_now)
 
 

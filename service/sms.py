@@ -77,7 +77,7 @@ def incoming_text() -> Response:
             subscriptions.opt_in(session, phone)
         number_hash = analytics.pseudonym(phone)
         saved = session.get(SmsSession, number_hash)
-        turn = menu.sms_step(cat, saved.menu if saved else None, body)
+        turn = menu.sms_step(cat, saved.menu if saved else None, body, saved.topic if saved else None)
         reply = turn.reply
         if turn.action == "join":
             reply = subscriptions.join(session, cat, phone)
@@ -85,7 +85,7 @@ def incoming_text() -> Response:
             reply = subscriptions.confirm(session, cat, phone)
         elif command == "help" and twilio_answered:
             reply = None
-        remember_menu(session, number_hash, turn.menu)
+        remember_menu(session, number_hash, turn.menu, turn.topic)
     analytics.record("sms", phone, sid, "reached" if turn.reached else (turn.action or command or "text"),
                      turn.reached)
     return _reply(reply)
@@ -104,12 +104,11 @@ def _abroad(session, cat, phone: str, command: str | None) -> str | None:
     return cat.prompts["sms_abroad"].text if first else None
 
 
-def remember_menu(session, number_hash: str, menu_id: str) -> None:
+def remember_menu(session, number_hash: str, menu_id: str, topic: str | None = None) -> None:
     """Upsert: two first texts from one number at once must not collide."""
-    if not insert_ignoring_duplicates(session, SmsSession, {"number_hash": number_hash, "menu": menu_id,
-                                                            "updated_at": clock.now()}, "number_hash"):
-        session.execute(update(SmsSession).where(SmsSession.number_hash == number_hash)
-                        .values(menu=menu_id, updated_at=clock.now()))
+    values = {"menu": menu_id, "topic": topic, "updated_at": clock.now()}
+    if not insert_ignoring_duplicates(session, SmsSession, {"number_hash": number_hash, **values}, "number_hash"):
+        session.execute(update(SmsSession).where(SmsSession.number_hash == number_hash).values(**values))
 
 
 @bp.post("/status")

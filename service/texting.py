@@ -18,7 +18,7 @@ def text_topic(cat: Catalogue, call_sid: str, caller: str, topic_id: str) -> str
     if not phones.is_uk_mobile(caller):
         return "text_not_possible"
     number = phones.e164(caller)
-    body = cat.topic_sms(topic_id)
+    body = cat.topic_sms(topic_id, in_reply=False)
     try:
         with db.session() as session:
             if subscriptions.is_opted_out(session, number):

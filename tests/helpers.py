@@ -11,6 +11,13 @@ from service.config import PROJECT_ROOT
 WORDS_PER_SECOND = 2.5
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in a file; fails if it is not there (a test must edit what it means to)."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
 def prompts_copy(tmp_path: Path) -> Path:
     target = tmp_path / "prompts"
     if not target.exists():
@@ -47,3 +54,29 @@ def words_until(text: str, phrase: str) -> int:
 def seconds_until(text: str, phrase: str) -> float:
     """Seconds from the start of ``text`` to the end of ``phrase`` at 150 words a minute."""
     return words_until(text, phrase) / WORDS_PER_SECOND
+
+
+def after(cat, topic_id: str) -> list[str]:
+    """What a caller hears after a topic's summary: the menu that follows it, if any, then the options."""
+    more = cat.follow_ons.get(topic_id)
+    return [*([more.voice] if more else []), "after_topic"]
+
+
+def summary(cat, topic_id: str) -> list[str]:
+    """A topic as heard on arriving: the summary, then what follows it."""
+    return [f"topic.{topic_id}", *after(cat, topic_id)]
+
+
+def topic_paths(cat) -> list[tuple[tuple[str, ...], str]]:
+    """(keys, topic) for every way a caller can press their way from the main menu to a topic."""
+    paths = []
+    for key, target in cat.menus["main"].options:
+        if target in cat.topics:
+            paths.append(((key,), target))
+            more = cat.follow_ons.get(target)
+            for sub_key, sub_target in more.options if more else ():
+                paths.append(((key, sub_key), sub_target))
+        else:
+            for sub_key, sub_target in cat.menus[target].options:
+                paths.append(((key, sub_key), sub_target))
+    return paths

@@ -11,6 +11,8 @@ from service import gsm
 from service.config import PROJECT_ROOT
 from service.content import MAX_MENU_OPTIONS, RESERVED_KEYS, ContentError, load_catalogue
 
+from .helpers import edit
+
 SOURCES = (PROJECT_ROOT / "docs" / "sources.md")
 
 
@@ -26,12 +28,6 @@ def prompts(tmp_path) -> Path:
     return target
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
-
-
 def problems_for(prompts: Path) -> str:
     with pytest.raises(ContentError) as caught:
         load_catalogue(prompts)
@@ -40,7 +36,8 @@ def problems_for(prompts: Path) -> str:
 
 def test_the_shipped_prompts_load(cat):
     assert {"what_is_all", "symptoms", "diagnosis", "treatment", "survival", "living", "research", "risks",
-            "childhood", "help"} == {t.id for t in cat.topics.values() if t.in_menu}
+            "childhood", "help", "side_effects", "infection", "fertility", "money", "carers", "questions",
+            "follow_up", "phases", "transplant", "targeted"} == {t.id for t in cat.topics.values() if t.in_menu}
     assert sorted(t.id for t in cat.topics.values() if not t.in_menu) == ["crisis", "fever"]
 
 
@@ -102,13 +99,13 @@ def test_a_menu_pointing_nowhere_is_named(prompts):
 
 
 def test_a_reserved_key_in_a_menu_is_refused(prompts):
-    edit(prompts / "menus.yaml", '"4": childhood', '"7": childhood')
+    edit(prompts / "menus.yaml", '"4": risks', '"7": risks')
     message = problems_for(prompts)
     assert re.search(r"prompts/menus\.yaml:\d+: menu 'about' uses the reserved key '7'", message), message
 
 
 def test_a_sixth_option_is_refused(prompts):
-    edit(prompts / "menus.yaml", '    "4": childhood\n', '    "4": childhood\n    "5": survival\n    "6": living\n')
+    edit(prompts / "menus.yaml", '    "5": research\n', '    "5": research\n    "6": living\n')
     message = problems_for(prompts)
     assert "has 6 options; at most 5" in message
 
@@ -138,12 +135,12 @@ def test_a_keyword_in_two_topics_is_refused(prompts):
 
 
 def test_a_spoken_menu_that_forgets_a_key_is_refused(prompts):
-    trials = "For research and clinical trials, press 3.\n      "
+    trials = "For research and clinical trials, press 5.\n      "
     hash_key = "To talk to someone, press 0. For the main menu, press hash.\n"
     edit(prompts / "line.yaml", trials + hash_key + "    say", hash_key + "    say")
-    edit(prompts / "line.yaml", trials + hash_key + "  after_topic", hash_key + "  after_topic")
+    edit(prompts / "line.yaml", trials + hash_key + "  menu_living", hash_key + "  menu_living")
     message = problems_for(prompts)
-    assert "never says \"press 3\"" in message
+    assert "never says \"press 5\"" in message
 
 
 def test_a_missing_prompt_is_named(prompts):

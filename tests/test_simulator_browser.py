@@ -53,7 +53,7 @@ def test_call_and_text_in_the_browser(app, live_server, page):
     with page.expect_response(re.compile(r"/simulator/api/press$")) as pressed:
         page.keyboard.press(" ")
     heard = pressed.value.json()["heard"]
-    assert [h["id"] for h in heard] == ["topic.symptoms", "after_topic"]
+    assert [h["id"] for h in heard] == ["topic.symptoms", "menu_symptoms_more", "after_topic"]
     symptoms = cat.prompt("topic.symptoms").text
     page.wait_for_function("(words) => document.querySelector('#transcript').innerText.includes(words)", arg=symptoms)
     assert "You: press 1" in transcript.inner_text()

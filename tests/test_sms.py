@@ -74,18 +74,18 @@ def test_a_session_followed_through_three_levels(texter):
     cat = texter.cat
     texter.send("hi")
     assert texter.send("4") == cat.prompts["sms_menu_about"].text
-    # "2" now means the second option of the about menu, not of the main menu.
-    assert texter.send("2").startswith(cat.topics["diagnosis"].sms)
+    # "3" now means the third option of the about menu, not of the main menu.
+    assert texter.send("3").startswith(cat.topics["diagnosis"].sms)
     # After a topic the texter is back at the main menu.
     assert texter.send("2").startswith(cat.topics["treatment"].sms)
     assert texter.send("5") == cat.prompts["sms_menu_living"].text
-    assert texter.send("3").startswith(cat.topics["research"].sms)
+    assert texter.send("3").startswith(cat.topics["money"].sms)
 
 
 def test_wrong_number_in_a_menu_says_so_and_repeats_the_menu(texter):
     texter.send("hi")
     texter.send("5")
-    reply = texter.send("4")
+    reply = texter.send("6")
     assert reply.startswith(texter.cat.prompts["sms_not_understood"].text)
     assert reply.endswith(texter.cat.prompts["sms_menu_living"].text)
 
@@ -184,7 +184,7 @@ def test_reply_is_a_single_twiml_message(texter):
 
 
 def test_a_topic_text_ends_with_a_spaced_footer(texter):
-    reply = texter.send("symptoms")
+    reply = texter.send("risks")
     footer = texter.cat.prompts["sms_topic_footer"].text
     assert reply.endswith(" " + footer)
     assert not reply.endswith("  " + footer)

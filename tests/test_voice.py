@@ -7,7 +7,7 @@ from service.menu import MAX_WRONG
 
 from .calls import Call
 from .conftest import CLOSED_TIME, LANDLINE, PUBLIC, Twilio, parse
-from .helpers import prompts_with_callbacks
+from .helpers import after, prompts_with_callbacks, summary, topic_paths
 
 
 @pytest.fixture
@@ -19,18 +19,6 @@ def call(app) -> Call:
 def callback_app(tmp_path, sqlite_only, app_factory):
     """The line as a charity with a callback team would run it (contacts.yaml callbacks.enabled)."""
     return app_factory(sqlite_only, PROMPTS_DIR=prompts_with_callbacks(tmp_path))
-
-
-def topic_paths(cat):
-    """(keys, topic) for every topic reachable from the main menu."""
-    paths = []
-    for key, target in cat.menus["main"].options:
-        if target in cat.topics:
-            paths.append(((key,), target))
-        else:
-            for sub_key, sub_target in cat.menus[target].options:
-                paths.append(((key, sub_key), sub_target))
-    return paths
 
 
 def test_welcome_names_the_line_symptoms_and_a_person_then_the_menu(call):
@@ -57,8 +45,9 @@ def test_every_topic_by_keys(app):
         call.dial_in()
         for key in keys:
             heard = call.press(key)
-        assert heard == [f"topic.{topic}", "after_topic"], (keys, topic)
+        assert heard == summary(cat, topic), (keys, topic)
         assert call.state["node"] == topic
+        assert len(keys) <= 2
 
 
 def test_every_topic_by_speech(app):
@@ -67,7 +56,7 @@ def test_every_topic_by_speech(app):
         call = Call(app)
         call.dial_in()
         heard = call.say(topic.keywords[0].capitalize() + ".")
-        assert heard == [f"topic.{topic.id}", "after_topic"], topic.id
+        assert heard == summary(cat, topic.id), topic.id
 
 
 def test_misspelt_speech_still_reaches_the_topic(call):
@@ -76,7 +65,8 @@ def test_misspelt_speech_still_reaches_the_topic(call):
 
 
 def nodes(cat):
-    return [*cat.menus, *(t.id for t in cat.topics.values() if t.in_menu)]
+    """Every place a caller can press to: the menus (not those heard only after a topic) and topics."""
+    return [*(m.id for m in cat.menus.values() if not m.after), *(t.id for t in cat.topics.values() if t.in_menu)]
 
 
 def arrive(app, node) -> Call:
@@ -100,7 +90,7 @@ def arrive(app, node) -> Call:
 def test_reserved_keys_on_every_menu_and_topic(app, clock):
     cat = app.extensions["line.catalogue"]
     for node in nodes(cat):
-        expected_here = ["topic." + node, "after_topic"] if node in cat.topics else [cat.menus[node].voice]
+        expected_here = summary(cat, node) if node in cat.topics else [cat.menus[node].voice]
 
         call = arrive(app, node)
         assert call.press("*") == expected_here, node
@@ -124,7 +114,7 @@ def test_reserved_keys_on_every_menu_and_topic(app, clock):
 
         call = arrive(app, node)
         if node in cat.topics:
-            assert call.press("8") == ["text_sent", "after_topic"], node
+            assert call.press("8") == ["text_sent", *after(cat, node)], node
         else:
             assert call.press("8") == ["text_nothing", *expected_here], node
 
@@ -159,7 +149,7 @@ def test_silence_count_resets_after_a_choice(call):
     call.silence()
     call.press("1")
     # Brief: the options again, not the whole summary (star repeats that).
-    assert call.silence() == ["no_input", "after_topic"]
+    assert call.silence() == ["no_input", *after(call.cat, "symptoms")]
 
 
 def test_wrong_keys_three_times_offers_help(call):
@@ -206,10 +196,10 @@ def test_a_returning_caller_who_agreed_is_offered_their_topic_for_30_days(app, c
     again = Call(app, call_sid="CA" + "c" * 32)
     assert again.dial_in() == ["welcome", "keys", "returning_offer", "title.treatment", "returning_keys",
                                "menu_main"]
-    assert again.press("6") == ["topic.treatment", "after_topic"]
+    assert again.press("6") == summary(again.cat, "treatment")
     again = Call(app, call_sid="CA" + "c" * 31 + "1")
     again.dial_in()
-    assert again.press("1") == ["topic.symptoms", "after_topic"], "1 still means symptoms"
+    assert again.press("1") == summary(again.cat, "symptoms"), "1 still means symptoms"
 
     other = Call(app, caller="+447400999888", call_sid="CA" + "d" * 32)
     assert other.dial_in() == ["welcome", "keys", "menu_main"]
@@ -228,13 +218,13 @@ def test_a_returning_caller_can_go_to_the_main_menu(app, clock):
     again = Call(app, call_sid="CA" + "f" * 32)
     again.dial_in()
     assert again.press("#") == ["menu_main"]
-    assert again.press("3") == ["topic.help", "after_topic"]
+    assert again.press("3") == summary(again.cat, "help")
 
 
 def test_speech_commands(call, clock):
     call.dial_in()
     call.press("2")
-    assert call.say("Repeat that.") == ["topic.treatment", "after_topic"]
+    assert call.say("Repeat that.") == summary(call.cat, "treatment")
     assert call.say("slower please")[0] == "slow_on"
     assert call.say("main menu") == ["menu_main"]
     clock.set(CLOSED_TIME)
@@ -255,7 +245,7 @@ def test_text_me_this_from_a_landline_is_explained(app):
     call = Call(app, caller=LANDLINE)
     call.dial_in()
     call.press("1")
-    assert call.press("8") == ["text_not_possible", "after_topic"]
+    assert call.press("8") == ["text_not_possible", *after(call.cat, "symptoms")]
 
 
 def test_text_me_twice_on_one_call(call):
@@ -335,7 +325,7 @@ def test_a_missing_clip_falls_back_to_say_and_the_call_carries_on(tmp_path, sqli
     says = call.gather.findall("Say")
     assert len(says) == 3
     assert says[0].get("language") == "en-GB"
-    assert call.press("1") == ["topic.symptoms", "after_topic"]
+    assert call.press("1") == summary(call.cat, "symptoms")
 
 
 def test_audio_base_url_points_plays_at_a_cdn(sqlite_only, app_factory):
@@ -426,20 +416,20 @@ def test_a_keyed_callback_number_never_appears_in_a_url(callback_app, clock):
 def test_a_wrong_key_after_a_topic_does_not_replay_the_summary(call):
     call.dial_in()
     call.press("1")
-    assert call.press("5") == ["wrong_key", "after_topic"]
-    assert call.press("*") == ["topic.symptoms", "after_topic"]
+    assert call.press("5") == ["wrong_key", *after(call.cat, "symptoms")]
+    assert call.press("*") == summary(call.cat, "symptoms")
 
 
 def test_spoken_numbers_yes_no_faster_and_help(call):
     call.dial_in()
-    assert call.say("two") == ["topic.treatment", "after_topic"]
+    assert call.say("two") == summary(call.cat, "treatment")
     assert call.say("slower")[0] == "slow_on"
     assert call.say("faster")[0] == "slow_off"
     assert call.state["slow"] == "0"
     assert call.say("faster")[0] == "slow_off", "faster never turns slow speech on"
     assert call.state["slow"] == "0"
     assert call.say("I need help")[0] == "topic.help"
-    assert call.say("yes") == ["not_understood", "after_topic"]
+    assert call.say("yes") == ["not_understood", *after(call.cat, "help")]
 
 
 def test_saying_no_or_yes_at_the_goodbye_offer(app):
@@ -515,7 +505,7 @@ def test_yes_and_no_at_the_returning_offer(app, clock):
     call.press("1")
     again = Call(app, call_sid="CA" + "8" * 32)
     again.dial_in()
-    assert again.say("yes please") == ["topic.treatment", "after_topic"]
+    assert again.say("yes please") == summary(again.cat, "treatment")
     again = Call(app, call_sid="CA" + "8" * 31 + "1")
     again.dial_in()
     assert again.say("no") == ["menu_main"]
