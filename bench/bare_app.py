@@ -1,8 +1,9 @@
-"""The yardstick for the web benchmark: a bare Flask app answering every webhook with one fixed TwiML
-document (no signature check, no database), served by the same Procfile gunicorn command."""
+"""The yardstick for the web benchmark: a bare Flask app that parses the webhook's form and answers
+with one fixed TwiML document (no signature check, no database), served by the same Procfile
+gunicorn command."""
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 TWIML = (
     '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="https://line.example.org/voice/menu'
@@ -19,6 +20,9 @@ def create_app() -> Flask:
     @app.post("/voice/menu")
     @app.post("/sms")
     def fixed() -> Response:
+        # Read the form as any webhook must (Twilio posts a few hundred bytes of it).
+        if not request.form.get("CallSid") and not request.form.get("MessageSid"):
+            return Response(status=400)
         return Response(TWIML, mimetype="text/xml")
 
     @app.get("/healthz")

@@ -27,18 +27,33 @@ def web_section(web: dict) -> str:
         "(gunicorn's sync workers close each), the load generator in its own process on the same two cores. "
         "`voice` is POST /voice (a new call), `press` is POST /voice/menu?node=main... with Digits=1 (the "
         "symptoms summary), `sms` is POST /sms (`symptoms`, a fresh MessageSid each). All signed. "
-        "`bare` is bench/bare_app.py: one fixed TwiML document, no signature check, no database.",
+        "`bare` is bench/bare_app.py: it parses the form and answers one fixed TwiML document, with no "
+        "signature check and no database. *server ms* is the median time inside gunicorn per request (its "
+        "access log's %(D)s); *CPU ms/req* is the CPU the gunicorn processes used during the run (from /proc) "
+        "divided by the requests they served (PostgreSQL's own CPU is not in it).",
         "",
-        table(["app", "workers", "endpoint", "concurrency", "requests/s", "median ms", "p99 ms", "errors"],
+        table(["app", "workers", "endpoint", "concurrency", "requests/s", "median ms", "p99 ms", "server ms",
+               "CPU ms/req", "errors"],
               [[r["app"], r["workers"], r["endpoint"], r["concurrency"], r["throughput"], r["median_ms"],
-                r["p99_ms"], r["errors"]] for r in rows]),
+                r["p99_ms"], r.get("server_median_ms", "-"), r.get("server_cpu_ms", "-"), r["errors"]]
+               for r in rows]),
         "",
-        f"### Against the goal (at {top} concurrent callers: throughput at least 0.8 of the bare app's, "
-        "p99 under 50 ms)",
+        f"### Against the goal (at {top} concurrent callers: voice and key press at least 0.5 of the bare "
+        "app's throughput, texts at least 0.3; p99 under 100 ms)",
         "",
-        table(["app", "workers", "endpoint", "requests/s", "bare requests/s", "ratio", "p99 ms", "goal met"],
+        table(["app", "workers", "endpoint", "requests/s", "bare requests/s", "ratio", "goal", "p99 ms",
+               "CPU ms/req", "bare CPU ms/req", "goal met"],
               [[r["app"], r["workers"], r["endpoint"], r["throughput"], r["bare_throughput"], r["ratio"],
-                r["p99_ms"], "yes" if r["met"] else "**no**"] for r in web["ratios"]]),
+                r.get("goal_ratio", 0.8), r["p99_ms"], r.get("server_cpu_ms", "-"), r.get("bare_server_cpu_ms", "-"),
+                "yes" if r["met"] else "**no**"] for r in web["ratios"]]),
+        "",
+        "### One caller (concurrency 1): the server's own time per request (goal: median under 1 ms for "
+        "voice and key press)",
+        "",
+        table(["app", "workers", "endpoint", "server median ms", "CPU ms/req", "goal met"],
+              [[r["app"], r["workers"], r["endpoint"], r["server_median_ms"], r["server_cpu_ms"],
+                ("yes" if r["met"] else "**no**") if r["endpoint"] != "sms" else "-"]
+               for r in web.get("one_caller", [])]),
         "",
         "### At a steady pace instead (open loop)",
         "",
@@ -49,14 +64,14 @@ def web_section(web: dict) -> str:
         "than people are), and each latency counts from the moment its request was due (so a backlog shows).",
         "",
         table(["app", "workers", "endpoint", "paced requests/s", "done requests/s (of those due)", "median ms",
-               "p99 ms", "errors", "p99 < 50 ms"],
+               "p99 ms", "errors", "p99 < 100 ms"],
               [[r["app"], r["workers"], r["endpoint"], r["rate"], r["throughput"], r["median_ms"], r["p99_ms"],
-                r["errors"], "yes" if r["p99_ms"] < 50 else "**no**"] for r in web.get("paced", [])]),
+                r["errors"], "yes" if r["p99_ms"] < 100 else "**no**"] for r in web.get("paced", [])]),
         "",
         "![latency against concurrency](latency.png)",
         "",
         "latency.png: median (dashed) and p99 (solid) latency in ms, log scales, 2 workers; the red dotted "
-        "line is the 50 ms goal. The same figures are in the table above.",
+        "line is the 100 ms goal. The same figures are in the table above.",
     ]
     mem = web.get("memory")
     if mem:
