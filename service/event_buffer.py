@@ -1,0 +1,144 @@
+"""Rows written off the request path: kept in memory, written by a background thread in batches.
+
+For anonymous usage events only, which a caller must never wait for. Anything that must not
+be lost (a STOP, an opt-in, a delivery id, an outbox row) is written in the request's own
+transaction instead.
+
+The bound: a batch is written every ``interval`` seconds (0.25 by default), so a process that
+is killed loses at most the last second of rows; a clean exit (gunicorn's SIGTERM, the end of
+a ``flask`` command) writes everything first. While the database cannot be reached, rows wait
+in memory (at most ``max_pending``; the oldest beyond that are dropped, and said so in the log).
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+
+from sqlalchemy import Table, insert, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 0.25
+# After a database fault, wait before trying again: the writer must not hammer a dead server.
+RETRY_AFTER_FAULT_SECONDS = 5.0
+MAX_PENDING = 100_000
+_buffers: weakref.WeakSet[EventBuffer] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for buffer in list(_buffers):
+        buffer._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class EventBuffer:
+    """A per-process queue of rows for one table, written in batches by a daemon thread.
+
+    Safe across ``fork`` (gunicorn ``--preload`` builds the app before forking its workers):
+    each process starts its own writer on its first row, and never writes its parent's rows."""
+
+    def __init__(self, engine: Callable[[], Engine], table: Table, *, interval: float = INTERVAL_SECONDS,
+                 max_pending: int = MAX_PENDING, durable: bool = False):
+        self._engine = engine
+        self.table = table
+        self.interval = interval
+        self.max_pending = max_pending
+        # Usage counts may lose their last instant in a database server crash: a caller never
+        # waits for a disk flush for them (PostgreSQL synchronous_commit off for these batches).
+        self.durable = durable
+        self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
+        self._rows: list[dict] = []
+        self._pid: int | None = None
+        self._stopped = threading.Event()
+        self._retry_at = 0.0
+        self.dropped = 0
+        self._next_drop_log = 0.0
+        _buffers.add(self)
+
+    def _after_fork(self) -> None:
+        # A lock held by another thread at fork time would stay held in the child for ever.
+        self._start_lock = threading.Lock()
+        self._lock = threading.Lock()
+
+    def add(self, row: dict) -> None:
+        """Queue one row; never touches the database."""
+        if self._pid != os.getpid():
+            with self._start_lock:
+                if self._pid != os.getpid():
+                    self._start()
+        with self._lock:
+            self._rows.append(row)
+            if len(self._rows) > self.max_pending:
+                excess = len(self._rows) - self.max_pending
+                del self._rows[:excess]
+                self.dropped += excess
+                if time.monotonic() >= self._next_drop_log:
+                    self._next_drop_log = time.monotonic() + 60
+                    log.error("usage events: %d dropped so far, the database has not taken them (%d waiting)",
+                              self.dropped, self.max_pending)
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._rows) if self._pid == os.getpid() else 0
+
+    def flush(self) -> int:
+        """Write what is waiting, now; returns the rows written (0 after a fault: they wait for the next try)."""
+        with self._lock:
+            if self._pid != os.getpid():
+                return 0
+            rows, self._rows = self._rows, []
+        if not rows:
+            return 0
+        try:
+            with self._engine().begin() as connection:
+                if not self.durable and connection.dialect.name == "postgresql":
+                    connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                connection.execute(insert(self.table), rows)
+        except SQLAlchemyError as error:
+            with self._lock:
+                self._rows[:0] = rows
+            self._retry_at = time.monotonic() + RETRY_AFTER_FAULT_SECONDS
+            log.error("usage events: %d not written yet (%s); trying again in %.0f s", len(rows),
+                      type(error).__name__, RETRY_AFTER_FAULT_SECONDS)
+            return 0
+        return len(rows)
+
+    def close(self) -> None:
+        """Stop the writer and write what is left (at a clean exit)."""
+        self._stopped.set()
+        self._retry_at = 0.0
+        self.flush()
+
+    def _start(self) -> None:
+        # A new process (or the first row): its own lock, queue and writer; the parent's rows are the parent's.
+        self._lock = threading.Lock()
+        self._rows = []
+        self._stopped = threading.Event()
+        self._retry_at = 0.0
+        self._pid = os.getpid()
+        threading.Thread(target=self._run, name=f"write-{self.table.name}", daemon=True).start()
+        atexit.register(_close_at_exit, weakref.ref(self))
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            if time.monotonic() >= self._retry_at:
+                try:
+                    self.flush()
+                except Exception:  # the writer must outlive anything one batch can throw
+                    log.exception("usage events: the writer failed; it carries on")
+
+
+def _close_at_exit(ref: weakref.ref) -> None:
+    buffer = ref()
+    if buffer is not None:
+        buffer.close()
