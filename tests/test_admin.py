@@ -19,20 +19,9 @@ from service.admin.auth import AccountError, create_user, password_problem
 from service.admin.models import AdminUser
 from service.config import ConfigError
 from service.db import db
-from service.models import CallbackRequest, OutboxMessage, Subscriber, UsageEvent
+from service.models import CallbackRequest, OutboxMessage, Subscriber
 
-from .conftest import OPEN_TIME
-
-NAME = "sam"
-PASSWORD = "tidal plum orchard 42"
-CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def with_console(app):
-    """The console on a test app (create_app registers it once it is wired in)."""
-    if "admin" not in app.blueprints:
-        admin.init_app(app)
-    return app
+from .helpers import NAME, OPEN_TIME, PASSWORD, csrf_token, event, log_in, make_user, seed, seed_usage, with_console
 
 
 @pytest.fixture
@@ -43,36 +32,6 @@ def console(app):
 @pytest.fixture
 def any_db_console(any_db_app):
     return with_console(any_db_app)
-
-
-def make_user(app, name: str = NAME, password: str = PASSWORD) -> None:
-    with app.app_context():
-        create_user(name, password)
-
-
-def csrf_token(client, path: str = "/admin/login") -> str:
-    page = client.get(path)
-    found = CSRF_FIELD.search(page.get_data(as_text=True))
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
-
-
-def log_in(app, client=None, name: str = NAME, password: str = PASSWORD):
-    client = client or app.test_client()
-    response = client.post("/admin/login", data={"name": name, "password": password,
-                                                 "csrf_token": csrf_token(client)})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client
-
-
-def seed(app, *rows) -> None:
-    with app.app_context(), db.session() as session:
-        session.add_all(rows)
-
-
-def event(channel, session_hash, name, node=None, detail=None, at=OPEN_TIME, caller="caller-x"):
-    return UsageEvent(channel=channel, caller_hash=caller, session_hash=session_hash, event=name, node=node,
-                      detail=detail, occurred_at=at)
 
 
 # -- login required everywhere -------------------------------------------------
@@ -276,33 +235,6 @@ def test_a_bad_retention_setting_is_refused(tmp_path, monkeypatch):
 
 
 # -- usage -----------------------------------------------------------------------
-
-def seed_usage(app) -> None:
-    day_before = OPEN_TIME - dt.timedelta(days=1)
-    seed(
-        app,
-        # Call A: a topic by keys, then the line said goodbye.
-        event("voice", "call-a", "reached", "main"),
-        event("voice", "call-a", "key", "main", "1"),
-        event("voice", "call-a", "reached", "symptoms"),
-        event("voice", "call-a", "key", "symptoms", "9"),
-        event("voice", "call-a", "ended", "symptoms"),
-        # Call B, same caller: slower speech, spoke, hung up while hearing treatment.
-        event("voice", "call-b", "reached", "main", "slow", at=OPEN_TIME + dt.timedelta(minutes=5)),
-        event("voice", "call-b", "speech", "main", at=OPEN_TIME + dt.timedelta(minutes=6)),
-        event("voice", "call-b", "reached", "treatment", "slow", at=OPEN_TIME + dt.timedelta(minutes=6)),
-        # Call C, the day before, another caller: hung up in the "about" menu.
-        event("voice", "call-c", "reached", "main", at=day_before, caller="caller-y"),
-        event("voice", "call-c", "key", "main", "4", at=day_before, caller="caller-y"),
-        event("voice", "call-c", "reached", "about", at=day_before, caller="caller-y"),
-        event("voice", "call-c", "silence", "about", at=day_before + dt.timedelta(seconds=8), caller="caller-y"),
-        # Call D, 31 days ago: outside the window.
-        event("voice", "call-d", "reached", "main", at=OPEN_TIME - dt.timedelta(days=31)),
-        # Texts: one reached a topic today, one said something else yesterday.
-        event("sms", "sms-1", "reached", "symptoms"),
-        event("sms", "sms-2", "text", None, at=day_before, caller="caller-z"),
-    )
-
 
 def test_usage_figures_from_seeded_events(any_db_console):
     app = any_db_console

@@ -10,8 +10,7 @@ from service.db import db
 from service.models import CallbackRequest, OutboxMessage, Subscriber
 
 from .browser import axe_violations, describe, screenshot
-from .conftest import OPEN_TIME
-from .test_admin import NAME, PASSWORD, make_user, seed, seed_usage, with_console
+from .helpers import NAME, OPEN_TIME, PASSWORD, make_user, seed, seed_usage, with_console
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from service import create_app
 from service.config import ConfigError, normalise_database_url
 
-from .conftest import TOKEN, Twilio, parse
+from .helpers import TOKEN, Twilio, parse
 
 
 def test_health_answers_json_with_the_database(app):

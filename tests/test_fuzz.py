@@ -13,7 +13,7 @@ from service import gsm
 from service.content import load_catalogue
 from service.menu import SPECIAL_NODES, CallState, start, step
 
-from .conftest import Twilio
+from .helpers import Twilio
 
 CAT = load_catalogue()
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)

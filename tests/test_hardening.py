@@ -11,9 +11,7 @@ import pytest
 from service import create_app
 from service.config import PROJECT_ROOT, ConfigError
 
-from .conftest import DEV_ORIGIN, PUBLIC, TOKEN, Twilio
-from .test_admin import log_in, make_user
-from .test_sms import Texter
+from .helpers import DEV_ORIGIN, NAME, PASSWORD, PUBLIC, TOKEN, Texter, Twilio, csrf_token, log_in, make_user
 
 HEADERS = {"X-Simulator-Request": "1"}
 
@@ -284,8 +282,6 @@ def login_attempt(client, token, name, password, forwarded=None):
 
 def test_spoofed_addresses_cannot_buy_unlimited_guesses_at_one_account(sqlite_only, app_factory):
     """ADMIN_PROXY_HOPS set wrongly (2 proxies claimed, 1 real): every forwarded address is a guess."""
-    from .test_admin import NAME, PASSWORD, csrf_token
-
     app = app_factory(sqlite_only, ADMIN_PROXY_HOPS=2, ADMIN_LOGIN_RATE_LIMIT="5 per minute",
                       ADMIN_LOGIN_NAME_RATE_LIMIT="8 per hour")
     make_user(app)
@@ -319,8 +315,6 @@ def test_login_attempts_are_shared_between_processes_through_redis(sqlite_only, 
         redis.Redis.from_url(url).flushdb()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379 (the machine's services start it)")
-    from .test_admin import NAME, csrf_token
-
     first = app_factory(sqlite_only, RATELIMIT_STORAGE_URI=url, ADMIN_LOGIN_RATE_LIMIT="3 per minute")
     second = app_factory(sqlite_only, RATELIMIT_STORAGE_URI=url, ADMIN_LOGIN_RATE_LIMIT="3 per minute")
     make_user(first)

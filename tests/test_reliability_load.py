@@ -5,7 +5,7 @@ The full one (200 for 60 s, on both databases) is tests/soak/test_soak.py, run b
 """
 from __future__ import annotations
 
-from .conftest import postgres_url
+from .helpers import postgres_url
 from .soak.harness import temporary_database
 from .soak.run import soak
 

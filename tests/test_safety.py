@@ -15,10 +15,7 @@ from service.content import ContentError, load_catalogue
 from service.content_check import check
 from service.menu import CALLBACK_NUMBER, CALLBACK_OFFER, CLOSED, CallState, apology, find_node, sms_step, step
 
-from .calls import Call
-from .conftest import CLOSED_TIME, parse
-from .helpers import edit, prompts_copy, prompts_with_callbacks, seconds_until
-from .test_sms import Texter
+from .helpers import CLOSED_TIME, Call, Texter, edit, parse, prompts_copy, prompts_with_callbacks, seconds_until
 
 CAT = load_catalogue()
 SOURCES = (PROJECT_ROOT / "docs" / "sources.md").read_text(encoding="utf-8")

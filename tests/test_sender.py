@@ -12,10 +12,8 @@ from service.db import db
 from service.models import OutboxMessage, Subscriber
 from service.sender import Sender, SenderConfigError, make_client
 
-from .calls import Call
-from .conftest import CALLER, PUBLIC, Twilio
 from .fake_twilio import ACCOUNT, API, FakeTwilio
-from .test_sms import Texter
+from .helpers import CALLER, PUBLIC, Call, Texter, Twilio
 
 # Wednesday 2 December 2026; London is on GMT (UTC+0) then.
 MORNING = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)

@@ -13,8 +13,7 @@ from service.config import PROJECT_ROOT
 from service.line_cli import ClipPlayer, line_cli
 from service.simulator.phone import DEFAULT_CALLER, Call, CallStep, Heard, Line, Listening, SimulatorError, Texter
 
-from .conftest import CALLER, CLOSED_TIME, DEV_ORIGIN, TOKEN
-from .helpers import summary
+from .helpers import CALLER, CLOSED_TIME, DEV_ORIGIN, TOKEN, summary
 
 HEADERS = {"X-Simulator-Request": "1"}
 
@@ -94,7 +93,7 @@ def test_a_number_entry_takes_keys_up_to_its_finish_key(app, monkeypatch):
         call.listening = Listening("/voice/menu?node=main", 1, "", True)
         return CallStep(())
 
-    monkeypatch.setattr(call, "_answer", answer)
+    monkeypatch.setattr(call, "answer", answer)
     call.listening = Listening("/voice/menu?node=callback_number", None, "#", False)
     assert len(call.type_keys("07400123456#1")) == 2
     assert answers == [{"Digits": "07400123456"}, {"Digits": "1"}]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from .browser import axe_violations, describe, screenshot
-from .conftest import DEV_ORIGIN
+from .helpers import DEV_ORIGIN
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The SMS line, on SQLite and (where TEST_DATABASE_URL is set) PostgreSQL."""
 from __future__ import annotations
 
-import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -11,30 +10,7 @@ from service import gsm
 from service.db import db
 from service.models import OutboxMessage, ProcessedMessage, SmsSession, Subscriber, UsageEvent
 
-from .conftest import CALLER, LINE_NUMBER, Twilio, parse
-
-_sids = itertools.count(1)
-
-
-class Texter:
-    def __init__(self, app, number: str = CALLER):
-        self.app = app
-        self.twilio = Twilio(app)
-        self.number = number
-        self.cat = app.extensions["line.catalogue"]
-
-    def send(self, body: str, sid: str | None = None, **extra) -> str | None:
-        sid = sid or f"SM{next(_sids):032d}"
-        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": self.number,
-                  "To": LINE_NUMBER, "Body": body, "NumMedia": "0", **extra}
-        root = parse(self.twilio.post("/sms", params))
-        messages = root.findall("Message")
-        assert len(messages) <= 1
-        if not messages:
-            return None
-        text = "".join(messages[0].itertext())
-        assert gsm.fits(text), f"reply does not fit two GSM-7 segments: {text!r}"
-        return text
+from .helpers import CALLER, LINE_NUMBER, Texter, Twilio, parse
 
 
 @pytest.fixture

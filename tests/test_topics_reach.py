@@ -7,9 +7,7 @@ import pytest
 from service.content import load_catalogue
 from service.menu import CallState, find_node, sms_step, step
 
-from .calls import Call
-from .helpers import after, edit, prompts_copy, summary, topic_paths
-from .test_sms import Texter
+from .helpers import Call, Texter, after, edit, prompts_copy, summary, topic_paths
 
 CAT = load_catalogue()
 

@@ -5,9 +5,18 @@ import pytest
 
 from service.menu import MAX_WRONG
 
-from .calls import Call
-from .conftest import CLOSED_TIME, LANDLINE, PUBLIC, Twilio, parse
-from .helpers import after, prompts_with_callbacks, summary, topic_paths
+from .helpers import (
+    CLOSED_TIME,
+    LANDLINE,
+    PUBLIC,
+    Call,
+    Twilio,
+    after,
+    parse,
+    prompts_with_callbacks,
+    summary,
+    topic_paths,
+)
 
 
 @pytest.fixture
