@@ -78,18 +78,3 @@ def _create_app(test_config: dict | None) -> Flask:
 def _configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def print_dev_banner(app: Flask, port: int) -> None:
-    base = app.config["PUBLIC_BASE_URL"] or f"http://127.0.0.1:{port}"
-    click.echo(
-        "\nThe ALL information line (development mode)\n"
-        f"  Twilio auth token (local, kept in {app.instance_path}): {app.config['TWILIO_AUTH_TOKEN']}\n"
-        f"  Voice webhook: {base}/voice\n"
-        f"  SMS webhook:   {base}/sms\n"
-        f"  Health:        {base}/healthz\n"
-        + (f"  Simulator:     {base}/simulator\n" if app.config.get("SIMULATOR_ENABLED") else "")
-        + f"  Console:       {base}/admin (make an account: flask --app service admin create-user NAME)\n"
-        f"  Database:      {app.config['DATABASE_URL']}\n",
-        err=True,
-    )

@@ -24,14 +24,27 @@ def db_upgrade() -> None:
 @with_appcontext
 def serve(port: int) -> None:
     """Run the line locally: schema up to date, token and webhook URLs printed, then serve."""
-    from . import print_dev_banner
-
     app = current_app._get_current_object()
     db.upgrade()
     print_dev_banner(app, port)
     from werkzeug.serving import run_simple
 
     run_simple("127.0.0.1", port, app, threaded=True)
+
+
+def print_dev_banner(app: Flask, port: int) -> None:
+    base = app.config["PUBLIC_BASE_URL"] or f"http://127.0.0.1:{port}"
+    click.echo(
+        "\nThe ALL information line (development mode)\n"
+        f"  Twilio auth token (local, kept in {app.instance_path}): {app.config['TWILIO_AUTH_TOKEN']}\n"
+        f"  Voice webhook: {base}/voice\n"
+        f"  SMS webhook:   {base}/sms\n"
+        f"  Health:        {base}/healthz\n"
+        + (f"  Simulator:     {base}/simulator\n" if app.config.get("SIMULATOR_ENABLED") else "")
+        + f"  Console:       {base}/admin (make an account: flask --app service admin create-user NAME)\n"
+        f"  Database:      {app.config['DATABASE_URL']}\n",
+        err=True,
+    )
 
 
 content_cli = AppGroup("content", help="The words of the line.")

@@ -13,13 +13,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from service import admin
-from service.admin import models as _admin_models  # noqa: F401  (the table is on Base; see service/models.py)
 from service.admin import queries, settings
 from service.admin.auth import AccountError, create_user, password_problem
-from service.admin.models import AdminUser
 from service.config import ConfigError
 from service.db import db
-from service.models import CallbackRequest, OutboxMessage, Subscriber
+from service.models import AdminUser, CallbackRequest, OutboxMessage, Subscriber
 
 from .helpers import NAME, OPEN_TIME, PASSWORD, csrf_token, event, log_in, make_user, seed, seed_usage, with_console
 
