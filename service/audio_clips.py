@@ -12,8 +12,8 @@ from flask import Flask, url_for
 
 from .audio.manifest import Manifest, ManifestError, text_sha256
 from .content import Catalogue
-from .signatures import public_url
 from .twiml import Speaker
+from .urls import public_url
 
 log = logging.getLogger(__name__)
 

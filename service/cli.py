@@ -109,25 +109,15 @@ def purge() -> None:
     30 days, inbound MessageSids older than 30 days (Twilio redelivers within hours), and texts
     sent, cancelled or parked more than OUTBOX_RETENTION_DAYS ago (with the numbers and words
     in them)."""
-    import datetime as dt
+    from . import inbound, outbox, returning
 
-    from sqlalchemy import delete, func
-
-    from . import returning
-    from .clock import now
-    from .models import OutboxMessage, ProcessedMessage
-
+    days = current_app.config["OUTBOX_RETENTION_DAYS"]
     forgotten = returning.purge_expired()
-    outbox_cutoff = now() - dt.timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"])
     with db.session() as session:
-        old_ids = session.execute(delete(ProcessedMessage).where(
-            ProcessedMessage.received_at < now() - returning.KEEP_FOR)).rowcount
-        old_texts = session.execute(delete(OutboxMessage).where(
-            OutboxMessage.state.in_(("sent", "cancelled", "parked")),
-            func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < outbox_cutoff)).rowcount
+        old_ids = inbound.purge_old(session)
+        old_texts = outbox.purge_finished(session, days)
     click.echo(f"purged {forgotten} returning-caller records, {old_ids} old message ids and "
-               f"{old_texts} texts sent, cancelled or parked more than "
-               f"{current_app.config['OUTBOX_RETENTION_DAYS']} days ago")
+               f"{old_texts} texts sent, cancelled or parked more than {days} days ago")
 
 
 def register_commands(app: Flask) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import current_app
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,6 +56,20 @@ class Database:
 
     def upgrade(self) -> None:
         upgrade(self.engine.url.render_as_string(hide_password=False))
+
+
+def insert_ignoring_duplicates(session: Session, model, values: dict, key: str) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row is new."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    elif dialect == "sqlite":
+        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    else:
+        statement = insert(model).values(**values)
+    # rowcount is not reliable for INSERT on every driver; a returned row is.
+    column = getattr(model, key)
+    return session.execute(statement.returning(column)).first() is not None
 
 
 def make_engine(url: str) -> Engine:

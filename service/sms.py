@@ -9,16 +9,16 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import analytics, clock, menu, phones, subscriptions
-from .analytics import masked
+from . import analytics, clock, delivery, menu, phones, subscriptions
 from .content import current_catalogue
-from .db import db
-from .models import OutboxMessage, SmsSession
-from .outbox import first_delivery, insert_ignoring_duplicates
+from .db import db, insert_ignoring_duplicates
+from .inbound import first_delivery
+from .models import SmsSession
+from .privacy import masked, pseudonym
 from .signatures import require_twilio_signature, valid_sid
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ bp.after_request(analytics.flush)
 
 # Twilio joins a long message into one Body of at most 1,600 characters.
 MAX_BODY = 1600
-DELIVERY_STATES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
 
 
 def _reply(text: str | None) -> Response:
@@ -75,7 +74,7 @@ def incoming_text() -> Response:
                 return _reply(None)
             # Asking for the series again is asking for texts again.
             subscriptions.opt_in(session, phone)
-        number_hash = analytics.pseudonym(phone)
+        number_hash = pseudonym(phone)
         saved = session.get(SmsSession, number_hash)
         turn = menu.sms_step(cat, saved.menu if saved else None, body, saved.topic if saved else None)
         reply = turn.reply
@@ -97,7 +96,7 @@ def _abroad(session, cat, phone: str, command: str | None) -> str | None:
     if command == "stop":
         subscriptions.opt_out(session, phone)
         return None
-    first = insert_ignoring_duplicates(session, SmsSession, {"number_hash": analytics.pseudonym(phone),
+    first = insert_ignoring_duplicates(session, SmsSession, {"number_hash": pseudonym(phone),
                                                              "menu": menu.MAIN_MENU, "updated_at": clock.now()},
                                        "number_hash")
     log.info("text from %s, outside the allowed countries: %s", masked(phone), "one reply" if first else "no reply")
@@ -116,16 +115,9 @@ def delivery_status() -> Response:
     """Twilio's StatusCallback for texts sent from the outbox."""
     sid = request.form.get("MessageSid", "")
     status = request.form.get("MessageStatus", "")
-    if status in DELIVERY_STATES and valid_sid(sid):
+    if status in delivery.DELIVERY_STATES and valid_sid(sid):
         with db.session() as session:
-            message = session.scalars(select(OutboxMessage).where(OutboxMessage.twilio_sid == sid)).first()
-            if message is not None:
-                message.delivery_status = status
-                error_code = request.form.get("ErrorCode", "")
-                if error_code:
-                    message.last_error = f"Twilio error {error_code[:10]} ({status})"
-                    if error_code == "21610":
-                        subscriptions.opt_out(session, message.to_number)
+            delivery.record_status(session, sid, status, request.form.get("ErrorCode", ""))
     return Response(status=204)
 
 

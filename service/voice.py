@@ -5,18 +5,17 @@ worker on any machine can answer the next step.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
 
 from flask import Blueprint, Response, current_app, g, request
 
 from . import analytics, callbacks, clock, hours, menu, returning, texting, twiml
-from .analytics import masked
 from .content import current_catalogue
 from .menu import BookCallback, CallState, Remember, TextTopic, Turn
-from .signatures import external_url, require_twilio_signature, valid_sid
+from .privacy import masked
+from .signatures import require_twilio_signature, valid_sid
+from .urls import external_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -24,27 +23,6 @@ bp.before_request(require_twilio_signature)
 bp.after_request(analytics.flush)
 
 NODE_PATTERN = re.compile(r"[a-z_]{1,32}")
-SEALED_PATTERN = re.compile(r"[0-9a-f]{2,30}")
-
-
-def _pad(call_sid: str) -> bytes:
-    token = current_app.config["TWILIO_AUTH_TOKEN"].encode()
-    return hmac.new(token, b"callback number:" + call_sid.encode(), hashlib.sha256).digest()
-
-
-def seal_number(number: str, call_sid: str) -> str:
-    """A keyed callback number travels in the action URL, which platforms log: never in clear.
-
-    XOR with an HMAC keystream unique to the call (a one-time pad per call); the URL is
-    signed by Twilio, so it cannot be altered either."""
-    return bytes(a ^ b for a, b in zip(number.encode(), _pad(call_sid), strict=False)).hex()
-
-
-def open_number(sealed: str, call_sid: str) -> str:
-    if not SEALED_PATTERN.fullmatch(sealed) or len(sealed) % 2:
-        return ""
-    number = bytes(a ^ b for a, b in zip(bytes.fromhex(sealed), _pad(call_sid), strict=False))
-    return number.decode("ascii", "replace") if number.isdigit() else ""
 
 
 def _small_int(name: str, limit: int) -> int:
@@ -55,7 +33,7 @@ def _small_int(name: str, limit: int) -> int:
 def _state() -> CallState:
     node = request.args.get("node", menu.MAIN_MENU)
     topic = request.args.get("topic", "")
-    number = open_number(request.args.get("number", ""), _call_sid())
+    number = callbacks.open_number(request.args.get("number", ""), _call_sid())
     return CallState(
         node=node if NODE_PATTERN.fullmatch(node) else menu.MAIN_MENU,
         slow=request.args.get("slow") == "1",
@@ -71,7 +49,7 @@ def _state_args(state: CallState) -> dict:
     if state.topic:
         args["topic"] = state.topic
     if state.number:
-        args["number"] = seal_number(state.number, _call_sid())
+        args["number"] = callbacks.seal_number(state.number, _call_sid())
     return args
 
 

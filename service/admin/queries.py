@@ -12,17 +12,16 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, delete, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..clock import LONDON
 from ..content import MAIN_MENU, Catalogue
 from ..content_check import review_status
 from ..models import CallbackRequest, OutboxMessage, Subscriber, UsageEvent
 
-LONDON = ZoneInfo("Europe/London")
 USAGE_DAYS = 30
 OPT_OUT_WEEKS = 12
 SUBSCRIBER_STATES = ("none", "pending", "active", "finished", "opted_out")
@@ -38,12 +37,6 @@ def london_today() -> dt.date:
 def london_midnight(day: dt.date) -> dt.datetime:
     """The UTC instant a London day starts (DST-aware)."""
     return dt.datetime.combine(day, dt.time(0), tzinfo=LONDON).astimezone(dt.UTC)
-
-
-def mask(number: str | None) -> str:
-    """Only the last three digits: enough to tell rows apart, never the number."""
-    number = (number or "").strip()
-    return f"ending {number[-3:]}" if len(number) > 3 else "withheld"
 
 
 def share(part: int, whole: int) -> float | None:
@@ -374,7 +367,7 @@ def content(cat: Catalogue, audio_dir: Path) -> ContentReport:
         rows.append(PromptRow(prompt_id, prompt.text, prompt.say, _clip(clips.get("normal")),
                               _clip(clips.get("slow")), entry.get("engine"), status))
     built_at, source = _built_at(manifest, manifest_path)
-    today = clock.now().astimezone(LONDON).date()
+    today = london_today()
     reviews = [TopicReview(t.id, t.title.text, t.review.reviewed_by, t.review.reviewed_on, t.review.next_review,
                            review_status(t.review.next_review, today), t.sources)
                for t in sorted(cat.topics.values(), key=lambda t: t.review.next_review)]

@@ -14,7 +14,9 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
+from ..clock import LONDON
 from ..db import db
+from ..privacy import for_operators
 from ..web_security import page_headers
 from . import charts, queries
 from .auth import authenticate, end_sessions, login_manager
@@ -65,7 +67,7 @@ def too_many_attempts(error):
 def london_time(value: dt.datetime | None) -> str:
     if value is None:
         return ""
-    return value.astimezone(queries.LONDON).strftime("%a %-d %b %Y, %H:%M")
+    return value.astimezone(LONDON).strftime("%a %-d %b %Y, %H:%M")
 
 
 @bp.app_template_filter("admin_percent")
@@ -174,7 +176,7 @@ def callbacks():
     return render_template("admin/callbacks.html", title="Callback requests", active="callbacks",
                            open_requests=open_requests, done_requests=done_requests, topics=topics,
                            retention=retention, delete_after=dt.timedelta(days=retention),
-                           form=ActionForm(), mask=queries.mask)
+                           form=ActionForm(), mask=for_operators)
 
 
 @bp.post("/callbacks/<int:request_id>/done")
@@ -186,10 +188,10 @@ def callback_done(request_id: int):
     if found is None:
         flash("That request no longer exists (it may have been deleted).", "error")
     elif found.done_by == current_user.name:
-        flash(f"Marked done: the request from the number {queries.mask(found.phone)}.", "info")
+        flash(f"Marked done: the request from the number {for_operators(found.phone)}.", "info")
     else:
         flash(f"Already marked done by {found.done_by}: the request from the number "
-              f"{queries.mask(found.phone)}.", "info")
+              f"{for_operators(found.phone)}.", "info")
     return redirect(url_for("admin.callbacks"))
 
 
@@ -201,7 +203,7 @@ def subscribers():
     weeks_chart = charts.column_chart([(week.strftime("%-d %b"), count) for week, count in report.opt_outs_by_week],
                                       label_every=2)
     return render_template("admin/subscribers.html", title="Subscribers", active="subscribers", report=report,
-                           states_chart=states_chart, weeks_chart=weeks_chart, mask=queries.mask)
+                           states_chart=states_chart, weeks_chart=weeks_chart, mask=for_operators)
 
 
 @bp.get("/content")
