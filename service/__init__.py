@@ -9,6 +9,8 @@ import click
 from flask import Flask
 
 from . import config as line_config
+from . import extensions
+from .audio.clips import load_clips
 from .content import ContentError, load_catalogue
 from .db import db
 
@@ -45,12 +47,8 @@ def _create_app(test_config: dict | None) -> Flask:
     _configure_logging(app)
 
     catalogue = load_catalogue(app.config["PROMPTS_DIR"])
-    app.extensions["line.catalogue"] = catalogue
-    app.extensions["line.hints"] = catalogue.voice_hints()
     db.init_app(app)
-
-    from .audio_clips import init_clips
-    init_clips(app, catalogue)
+    extensions.init_app(app, catalogue, load_clips(Path(app.config["AUDIO_DIR"]), catalogue))
 
     from . import health, sms, voice, web_security
     web_security.init_app(app)

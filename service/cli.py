@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .db import db
+from .extensions import loaded
 
 db_cli = AppGroup("db", help="The database schema.")
 
@@ -58,8 +59,8 @@ def content_check() -> None:
     from .content_check import check, format_table
 
     app = current_app._get_current_object()
-    cat = app.extensions["line.catalogue"]
-    rows, failures, warnings = check(cat, app.extensions["line.clip_durations"], clock.now().date())
+    parts = loaded(app)
+    rows, failures, warnings = check(parts.catalogue, parts.clips.durations, clock.now().date())
     click.echo(format_table(rows))
     click.echo("(~ = estimated at 150 words a minute; no clip measured)")
     for warning in warnings:

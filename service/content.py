@@ -253,13 +253,6 @@ class Catalogue:
         return {word: name for name, words in self.voice_commands.items() for word in words}
 
 
-def current_catalogue() -> Catalogue:
-    """The running app's catalogue, loaded and checked once at start-up."""
-    from flask import current_app
-
-    return current_app.extensions["line.catalogue"]
-
-
 # -- YAML with line numbers -------------------------------------------------
 
 class _Mapping(dict):

@@ -27,15 +27,21 @@ class _Bound:
 class Database:
     """Flask-style extension: each app gets its own engine, found through ``current_app``."""
 
+    KEY = "line_db"
+
     def init_app(self, app) -> None:
         url = app.config["DATABASE_URL"]
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        app.extensions["line.db"] = _Bound(url)
+        app.extensions[self.KEY] = _Bound(url)
 
     @property
     def _bound(self) -> _Bound:
-        return current_app.extensions["line.db"]
+        return current_app.extensions[self.KEY]
+
+    def engine_for(self, app) -> Engine:
+        """An app's engine, outside a request (tests close it when they are done)."""
+        return app.extensions[self.KEY].engine
 
     @property
     def engine(self) -> Engine:

@@ -28,6 +28,7 @@ from . import phones, subscriptions
 from .clock import LONDON, now
 from .db import db
 from .delivery import UNSUBSCRIBED
+from .extensions import loaded
 from .models import OutboxMessage, Subscriber
 from .privacy import masked
 
@@ -252,7 +253,7 @@ class Sender:
                         moment: dt.datetime) -> None:
         """A series text is done with (sent, or parked for good): the next is due a week later."""
         if row.kind == "series" and subscriber is not None and row.series_position is not None:
-            subscriptions.series_text_sent(session, self.app.extensions["line.catalogue"], subscriber,
+            subscriptions.series_text_sent(session, loaded(self.app).catalogue, subscriber,
                                            row.series_position, moment)
 
     def _sent(self, row_id: int, sid: str) -> None:

@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from . import analytics, clock, delivery, menu, phones, subscriptions
-from .content import current_catalogue
 from .db import db, insert_ignoring_duplicates
+from .extensions import current_catalogue
 from .inbound import first_delivery
 from .models import SmsSession
 from .privacy import masked, pseudonym

@@ -11,7 +11,7 @@ import re
 from flask import Blueprint, Response, current_app, g, request
 
 from . import analytics, callbacks, clock, hours, menu, returning, texting, twiml
-from .content import current_catalogue
+from .extensions import current_catalogue, loaded
 from .menu import BookCallback, CallState, Remember, TextTopic, Turn
 from .privacy import masked
 from .signatures import require_twilio_signature, valid_sid
@@ -59,13 +59,13 @@ def _call_sid() -> str:
 
 
 def _answer(turn: Turn, record: bool = True) -> Response:
-    app = current_app
+    app, parts = current_app, loaded()
     state_args = _state_args(turn.state)
     response = twiml.render(
-        turn, app.extensions["line.speaker"],
+        turn, parts.speaker,
         action_url=external_url("voice.menu", **state_args),
         dial_action_url=external_url("voice.dial_done", **state_args),
-        hints=app.extensions["line.hints"], timeout=app.config["GATHER_TIMEOUT_SECONDS"],
+        hints=parts.hints, timeout=app.config["GATHER_TIMEOUT_SECONDS"],
         dial_timeout=app.config["DIAL_TIMEOUT_SECONDS"],
     )
     if record and turn.reached:

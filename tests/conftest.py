@@ -9,6 +9,7 @@ import pytest
 
 from service import create_app
 from service.clock import set_clock
+from service.db import db
 
 from .helpers import LINE_NUMBER, OPEN_TIME, PUBLIC, TOKEN, Twilio, empty_database, postgres_url, prepare_database
 
@@ -86,7 +87,7 @@ def app_factory(tmp_path, clock):
 
     yield factory
     for app in made:
-        app.extensions["line.db"].engine.dispose()
+        db.engine_for(app).dispose()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from service.admin import queries, settings
 from service.admin.auth import AccountError, create_user, password_problem
 from service.config import ConfigError
 from service.db import db
+from service.extensions import loaded
 from service.models import AdminUser, CallbackRequest, OutboxMessage, Subscriber
 
 from .helpers import NAME, OPEN_TIME, PASSWORD, csrf_token, event, log_in, make_user, seed, seed_usage, with_console
@@ -238,7 +239,7 @@ def test_usage_figures_from_seeded_events(any_db_console):
     app = any_db_console
     seed_usage(app)
     with app.app_context(), db.session() as session:
-        report = queries.usage(session, app.extensions["line.catalogue"])
+        report = queries.usage(session, loaded(app).catalogue)
     assert (report.first_day, report.last_day) == (dt.date(2026, 11, 3), dt.date(2026, 12, 2))
     assert len(report.days) == 30
     today, yesterday = report.days[-1], report.days[-2]
@@ -261,7 +262,7 @@ def test_usage_days_are_london_days(console, clock):
     # 23:30 UTC on 30 June is 00:30 on 1 July in London (summer time).
     seed(console, event("voice", "late", "reached", "main", at=dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)))
     with console.app_context(), db.session() as session:
-        report = queries.usage(session, console.extensions["line.catalogue"])
+        report = queries.usage(session, loaded(console).catalogue)
     assert {day.date: day.calls for day in report.days if day.calls} == {dt.date(2026, 7, 1): 1}
 
 
@@ -393,7 +394,7 @@ def test_subscribers_page_counts_states_opt_outs_and_parked_texts(console):
 
 def test_content_page_lists_every_prompt_with_its_clip(console, tmp_path):
     make_user(console)
-    cat = console.extensions["line.catalogue"]
+    cat = loaded(console).catalogue
     prompts = cat.voice_prompts()
     welcome = prompts["welcome"]
     manifest = {
@@ -424,7 +425,7 @@ def test_content_page_lists_every_prompt_with_its_clip(console, tmp_path):
 
 def test_content_page_shows_each_topics_review_status(console, clock):
     make_user(console)
-    cat = console.extensions["line.catalogue"]
+    cat = loaded(console).catalogue
     review = cat.topics["risks"].review
     clock.set(dt.datetime.combine(review.next_review - dt.timedelta(days=30), dt.time(12), dt.UTC))
     report = queries.content(cat, Path(console.config["AUDIO_DIR"]))

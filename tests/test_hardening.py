@@ -10,6 +10,8 @@ import pytest
 
 from service import create_app
 from service.config import PROJECT_ROOT, ConfigError
+from service.db import db
+from service.extensions import loaded
 
 from .helpers import DEV_ORIGIN, NAME, PASSWORD, PUBLIC, TOKEN, Texter, Twilio, csrf_token, log_in, make_user
 
@@ -36,7 +38,7 @@ def test_development_mode_beside_a_public_origin_is_refused(monkeypatch, tmp_pat
 def test_development_mode_on_loopback_still_starts(monkeypatch, tmp_path):
     app = start(monkeypatch, tmp_path, LINE_DEV_MODE="1", PUBLIC_BASE_URL=DEV_ORIGIN)
     assert app.config["DEV_MODE"] and app.config["SIMULATOR_ENABLED"]
-    app.extensions["line.db"].engine.dispose()
+    db.engine_for(app).dispose()
 
 
 @pytest.mark.parametrize("origin", ["http://line.example.org", "http://10.0.0.7:8000", "http://127.0.0.1.evil.io"])
@@ -48,7 +50,7 @@ def test_plain_http_is_refused_except_on_loopback(monkeypatch, tmp_path, origin)
 @pytest.mark.parametrize("origin", ["http://127.0.0.1:5000", "http://localhost:8000", "http://[::1]:5000"])
 def test_plain_http_on_loopback_starts(monkeypatch, tmp_path, origin):
     app = start(monkeypatch, tmp_path, PUBLIC_BASE_URL=origin, ADMIN_CONSOLE="off")
-    app.extensions["line.db"].engine.dispose()
+    db.engine_for(app).dispose()
 
 
 def test_a_public_origin_with_a_path_is_refused(monkeypatch, tmp_path):
@@ -191,7 +193,7 @@ def test_a_number_outside_the_allowed_countries_gets_one_short_reply_and_nothing
     from service.models import OutboxMessage, Subscriber
 
     texter = Texter(any_db_app, ABROAD)
-    cat = any_db_app.extensions["line.catalogue"]
+    cat = loaded(any_db_app).catalogue
     assert texter.send("hi") == cat.prompts["sms_abroad"].text
     for body in ("JOIN", "YES", "symptoms", "MENU", "HELP", "I have a fever"):
         assert texter.send(body) is None, body
@@ -205,7 +207,7 @@ def test_a_number_outside_the_allowed_countries_gets_one_short_reply_and_nothing
 def test_allowed_country_codes_can_widen_the_line(sqlite_only, app_factory):
     app = app_factory(sqlite_only, ALLOWED_COUNTRY_CODES=[44, 1])
     reply = Texter(app, ABROAD).send("symptoms")
-    assert reply == app.extensions["line.catalogue"].topic_sms("symptoms")
+    assert reply == loaded(app).catalogue.topic_sms("symptoms")
 
 
 def test_a_bad_country_code_list_is_refused(monkeypatch, tmp_path):

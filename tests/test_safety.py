@@ -13,6 +13,7 @@ from service import phones
 from service.config import PROJECT_ROOT
 from service.content import ContentError, load_catalogue
 from service.content_check import check
+from service.extensions import loaded
 from service.menu import CALLBACK_NUMBER, CALLBACK_OFFER, CLOSED, CallState, apology, find_node, sms_step, step
 
 from .helpers import CLOSED_TIME, Call, Texter, edit, parse, prompts_copy, prompts_with_callbacks, seconds_until
@@ -184,7 +185,7 @@ FEVER_TEXTS = ["my temp is 39 and I feel awful", "high temperature on chemo", "F
 @pytest.mark.parametrize("body", FEVER_TEXTS)
 def test_a_texted_fever_gets_the_urgent_advice_first_even_as_a_first_text(any_db_app, body):
     reply = Texter(any_db_app).send(body)
-    cat = any_db_app.extensions["line.catalogue"]
+    cat = loaded(any_db_app).catalogue
     assert reply == cat.topic_sms("fever")
     first_segment = reply[:153]
     assert "24-hour line" in first_segment and "999" in first_segment
@@ -230,7 +231,7 @@ def test_no_weekly_text_says_prescriptions_are_free_everywhere():
 
 def test_by_default_nobody_is_promised_a_call_back(app, clock):
     clock.set(CLOSED_TIME)
-    assert not app.extensions["line.catalogue"].callbacks.enabled
+    assert not loaded(app).catalogue.callbacks.enabled
     call = Call(app)
     call.dial_in()
     assert call.press("0") == ["support_closed", "closed_options"]

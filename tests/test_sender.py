@@ -9,6 +9,7 @@ import responses
 from sqlalchemy import func, insert, select
 
 from service.db import db
+from service.extensions import loaded
 from service.models import OutboxMessage, Subscriber
 from service.sender import Sender, SenderConfigError, make_client
 
@@ -53,7 +54,7 @@ def join(app):
 
 
 def test_series_goes_out_week_by_week_in_order_and_ends(sender_app, fake, clock):
-    cat = sender_app.extensions["line.catalogue"]
+    cat = loaded(sender_app).catalogue
     clock.set(MORNING)
     join(sender_app)
     for week in range(len(cat.series)):
@@ -179,7 +180,7 @@ def test_text_me_this_from_a_call_is_sent_even_at_night(sender_app, fake, clock)
     call.press("1")
     assert call.press("8")[0] == "text_sent"
     assert send_due(sender_app) == {"sent": 1}
-    cat = sender_app.extensions["line.catalogue"]
+    cat = loaded(sender_app).catalogue
     assert fake.bodies_to(CALLER) == [cat.topic_sms("symptoms", in_reply=False)]
 
 
@@ -238,7 +239,7 @@ def test_four_workers_send_ten_thousand_texts_exactly_once(database_url, app_fac
 
 
 def test_a_parked_series_text_does_not_end_the_series(sender_app, fake, clock):
-    cat = sender_app.extensions["line.catalogue"]
+    cat = loaded(sender_app).catalogue
     clock.set(MORNING)
     join(sender_app)
     fake.fail_next(400, 21211, "Invalid 'To' Phone Number")
@@ -262,7 +263,7 @@ def test_text_me_this_goes_before_the_series_backlog(sender_app, fake, clock):
             session.execute(OutboxMessage.__table__.update().values(state="queued", claimed_by=None))
         sender_app.config["SEND_BATCH_SIZE"] = batch_size
         send_due(sender_app)
-        sent_from_call = sender_app.extensions["line.catalogue"].topic_sms("symptoms", in_reply=False)
+        sent_from_call = loaded(sender_app).catalogue.topic_sms("symptoms", in_reply=False)
         assert fake.received[0]["Body"] == sent_from_call, batch_size
 
 

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from service.config import PROJECT_ROOT
+from service.extensions import loaded
 from service.line_cli import ClipPlayer, line_cli
 from service.simulator.phone import DEFAULT_CALLER, Call, CallStep, Heard, Line, Listening, SimulatorError, Texter
 
@@ -24,7 +25,7 @@ def sim_app(sqlite_only, app_factory):
 
 
 def written(app, prompt_id: str) -> str:
-    return app.extensions["line.catalogue"].prompt(prompt_id).text
+    return loaded(app).catalogue.prompt(prompt_id).text
 
 
 def ids(step) -> list[str | None]:
@@ -51,11 +52,11 @@ def test_a_whole_call_through_the_real_webhooks(app):
     assert welcome.heard[0].text == written(app, "welcome")
 
     symptoms = call.press("1")
-    assert ids(symptoms) == summary(app.extensions["line.catalogue"], "symptoms")
+    assert ids(symptoms) == summary(loaded(app).catalogue, "symptoms")
     assert symptoms.heard[0].text == written(app, "topic.symptoms")
     assert symptoms.state["node"] == "symptoms"
 
-    assert ids(call.press("*")) == summary(app.extensions["line.catalogue"], "symptoms")
+    assert ids(call.press("*")) == summary(loaded(app).catalogue, "symptoms")
 
     goodbye = say_goodbye(call.press("9"), call.press)
     assert ids(goodbye)[-1] == "goodbye"
@@ -134,9 +135,9 @@ def test_a_url_on_another_origin_is_refused(app):
 def test_texts_keep_the_menu_between_messages(app):
     line = Line(app)
     first = Texter(line, CALLER).send("hello")
-    assert first == [app.extensions["line.catalogue"].greeting_with_menu()]
+    assert first == [loaded(app).catalogue.greeting_with_menu()]
     topic = Texter(line, CALLER).send("2")
-    assert topic[0].startswith(app.extensions["line.catalogue"].topics["treatment"].sms)
+    assert topic[0].startswith(loaded(app).catalogue.topics["treatment"].sms)
     assert Texter(line, CALLER).send("STOP") == [written(app, "sms_stop")]
     assert Texter(line, CALLER).send("menu") == []
 
@@ -228,15 +229,15 @@ def test_line_text_prints_the_reply_and_keeps_the_menu(app):
     runner = app.test_cli_runner()
     result = runner.invoke(line_cli, ["text", "symptoms", "--from", CALLER])
     assert result.exit_code == 0, result.output
-    symptoms = app.extensions["line.catalogue"].topics["symptoms"].sms
+    symptoms = loaded(app).catalogue.topics["symptoms"].sms
     assert f"You ({CALLER}): symptoms" in result.output
     assert f"Line: {symptoms}" in result.output
 
     runner.invoke(line_cli, ["text", "4", "--from", CALLER])  # main menu: understanding ALL
     understanding = runner.invoke(line_cli, ["text", "1", "--from", CALLER])
     assert understanding.exit_code == 0, understanding.output
-    first_topic = app.extensions["line.catalogue"].menus["about"].options[0][1]
-    assert app.extensions["line.catalogue"].topics[first_topic].sms in understanding.output
+    first_topic = loaded(app).catalogue.menus["about"].options[0][1]
+    assert loaded(app).catalogue.topics[first_topic].sms in understanding.output
 
 
 def test_line_text_says_when_there_is_no_reply(app):
@@ -307,12 +308,12 @@ def test_the_api_runs_a_call(sim_app):
 
     pressed = client.post("/simulator/api/press", json={"call": data["call"], "keys": "1"}, headers=HEADERS)
     data = pressed.get_json()
-    assert [heard["id"] for heard in data["heard"]] == summary(sim_app.extensions["line.catalogue"], "symptoms")
+    assert [heard["id"] for heard in data["heard"]] == summary(loaded(sim_app).catalogue, "symptoms")
     assert data["heard"][0]["text"] == written(sim_app, "topic.symptoms")
     assert data["state"]["node"] == "symptoms"
 
     said = client.post("/simulator/api/say", json={"call": data["call"], "words": "repeat"}, headers=HEADERS)
-    assert [heard["id"] for heard in said.get_json()["heard"]] == summary(sim_app.extensions["line.catalogue"],
+    assert [heard["id"] for heard in said.get_json()["heard"]] == summary(loaded(sim_app).catalogue,
                                                                           "symptoms")
 
     silent = client.post("/simulator/api/silence", json={"call": data["call"]}, headers=HEADERS).get_json()
@@ -367,7 +368,7 @@ def test_the_api_texts(sim_app):
     assert response.status_code == 200
     data = response.get_json()
     assert data["sent"] == "symptoms"
-    assert data["replies"][0].startswith(sim_app.extensions["line.catalogue"].topics["symptoms"].sms)
+    assert data["replies"][0].startswith(loaded(sim_app).catalogue.topics["symptoms"].sms)
     empty = client.post("/simulator/api/text", json={"from": CALLER, "body": "  "}, headers=HEADERS)
     assert empty.status_code == 400
 

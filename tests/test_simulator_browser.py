@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from service.extensions import loaded
+
 from .browser import axe_violations, describe, screenshot
 from .helpers import DEV_ORIGIN
 
@@ -31,7 +33,7 @@ def _clip_loads(page, url: str) -> None:
 
 
 def test_call_and_text_in_the_browser(app, live_server, page):
-    cat = app.extensions["line.catalogue"]
+    cat = loaded(app).catalogue
     page.goto(f"{live_server.url}/simulator")
     assert page.get_by_role("heading", level=1).inner_text() == "Try the ALL information line"
     violations = axe_violations(page)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.extensions import loaded
 from service.menu import MAX_WRONG
 
 from .helpers import (
@@ -46,7 +47,7 @@ def test_welcome_names_the_line_symptoms_and_a_person_then_the_menu(call):
 
 
 def test_every_topic_by_keys(app):
-    cat = app.extensions["line.catalogue"]
+    cat = loaded(app).catalogue
     paths = topic_paths(cat)
     assert {topic for _, topic in paths} == {t.id for t in cat.topics.values() if t.in_menu}
     for keys, topic in paths:
@@ -60,7 +61,7 @@ def test_every_topic_by_keys(app):
 
 
 def test_every_topic_by_speech(app):
-    cat = app.extensions["line.catalogue"]
+    cat = loaded(app).catalogue
     for topic in cat.topics.values():
         call = Call(app)
         call.dial_in()
@@ -79,7 +80,7 @@ def nodes(cat):
 
 
 def arrive(app, node) -> Call:
-    cat = app.extensions["line.catalogue"]
+    cat = loaded(app).catalogue
     call = Call(app)
     call.dial_in()
     if node == "main":
@@ -97,7 +98,7 @@ def arrive(app, node) -> Call:
 
 
 def test_reserved_keys_on_every_menu_and_topic(app, clock):
-    cat = app.extensions["line.catalogue"]
+    cat = loaded(app).catalogue
     for node in nodes(cat):
         expected_here = summary(cat, node) if node in cat.topics else [cat.menus[node].voice]
 
@@ -305,8 +306,8 @@ def test_a_fault_inside_a_call_still_answers_with_an_apology(app, monkeypatch):
 
 
 def test_every_prompt_is_played_from_a_current_clip_in_both_speeds(app):
-    cat = app.extensions["line.catalogue"]
-    speaker = app.extensions["line.speaker"]
+    cat = loaded(app).catalogue
+    speaker = loaded(app).speaker
     with app.test_request_context():
         for prompt_id in cat.voice_prompts():
             for slow in (False, True):
@@ -474,7 +475,7 @@ def test_what_people_say_reaches_the_right_answer(app, words, topic):
 
 
 def test_the_crisis_answer_is_on_no_menu_and_gives_samaritans_and_shout(app):
-    cat = app.extensions["line.catalogue"]
+    cat = loaded(app).catalogue
     crisis = cat.topics["crisis"]
     assert not crisis.in_menu
     assert "116 123" in crisis.voice.text and "85258" in crisis.sms and "999" in crisis.sms

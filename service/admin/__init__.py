@@ -62,6 +62,5 @@ def init_app(app: Flask) -> None:
     limiter.limit(lambda: app.config["ADMIN_LOGIN_NAME_RATE_LIMIT"], key_func=login_name, methods=["POST"],
                   exempt_when=not_a_login)(bp)
     limiter.init_app(app)
-    app.extensions["line.admin_limiter"] = limiter
     app.register_blueprint(bp)
     app.cli.add_command(admin_cli)

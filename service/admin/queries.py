@@ -8,7 +8,6 @@ the SQL the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlalchemy import and_, case, delete, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..audio.manifest import MANIFEST_NAME, Manifest, ManifestError, ManifestMissing
 from ..clock import LONDON
 from ..content import MAIN_MENU, Catalogue
 from ..content_check import review_status
@@ -341,48 +341,27 @@ def _clip(entry: dict | None) -> Clip | None:
 
 
 def content(cat: Catalogue, audio_dir: Path) -> ContentReport:
-    """Every voice prompt with its clip, from ``audio/manifest.json``."""
-    manifest_path = Path(audio_dir) / "manifest.json"
+    """Every voice prompt with its clip, from ``audio/manifest.json`` as it is now."""
+    manifest_path = Path(audio_dir) / MANIFEST_NAME
     problem = None
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        manifest, problem = {}, f"No audio manifest at {manifest_path}: every prompt is spoken live."
-    except (OSError, ValueError) as error:
-        manifest, problem = {}, f"The audio manifest at {manifest_path} cannot be read ({error})."
-    entries = manifest.get("prompts") if isinstance(manifest.get("prompts"), dict) else {}
-    live = set(manifest.get("live") or ())
+        manifest = Manifest.load(audio_dir)
+    except ManifestMissing:
+        manifest = Manifest.empty(audio_dir)
+        problem = f"No audio manifest at {manifest_path}: every prompt is spoken live."
+    except ManifestError as error:
+        manifest = Manifest.empty(audio_dir)
+        problem = f"The audio manifest at {manifest_path} cannot be read ({error.__cause__ or error})."
     rows = []
     for prompt_id, prompt in sorted(cat.voice_prompts().items()):
-        entry = entries.get(prompt_id) if isinstance(entries.get(prompt_id), dict) else {}
+        entry = manifest.entry(prompt_id)
+        entry = entry if isinstance(entry, dict) else {}
         clips = entry.get("clips") if isinstance(entry.get("clips"), dict) else {}
-        if prompt_id in live:
-            status = "spoken live"
-        elif not entry:
-            status = "missing"
-        elif entry.get("text") != prompt.say:
-            status = "stale"
-        else:
-            status = "current"
         rows.append(PromptRow(prompt_id, prompt.text, prompt.say, _clip(clips.get("normal")),
-                              _clip(clips.get("slow")), entry.get("engine"), status))
-    built_at, source = _built_at(manifest, manifest_path)
+                              _clip(clips.get("slow")), entry.get("engine"), manifest.status(prompt_id, prompt.say)))
+    built_at, source = manifest.built_at()
     today = london_today()
     reviews = [TopicReview(t.id, t.title.text, t.review.reviewed_by, t.review.reviewed_on, t.review.next_review,
                            review_status(t.review.next_review, today), t.sources)
                for t in sorted(cat.topics.values(), key=lambda t: t.review.next_review)]
     return ContentReport(rows, built_at, source, problem, reviews)
-
-
-def _built_at(manifest: dict, manifest_path: Path) -> tuple[dt.datetime | None, str]:
-    recorded = manifest.get("built_at")
-    if isinstance(recorded, str):
-        try:
-            value = dt.datetime.fromisoformat(recorded)
-            return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)), "recorded by the build"
-        except ValueError:
-            pass
-    try:
-        return dt.datetime.fromtimestamp(manifest_path.stat().st_mtime, dt.UTC), "when the manifest file last changed"
-    except OSError:
-        return None, "unknown"

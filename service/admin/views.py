@@ -14,8 +14,10 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
+from ..audio.serve import clip_url
 from ..clock import LONDON
 from ..db import db
+from ..extensions import current_catalogue
 from ..privacy import for_operators
 from ..web_security import page_headers
 from . import charts, queries
@@ -129,7 +131,7 @@ def index():
 @bp.get("/usage")
 def usage():
     with db.session() as s:
-        report = queries.usage(s, current_app.extensions["line.catalogue"])
+        report = queries.usage(s, current_catalogue())
     daily_calls = charts.column_chart([(d.date.strftime("%-d %b"), d.calls) for d in report.days], label_every=7)
     daily_texts = charts.column_chart([(d.date.strftime("%-d %b"), d.texts) for d in report.days], label_every=7)
     topics = charts.bar_chart([(t.label, t.voice + t.sms) for t in report.topics])
@@ -145,7 +147,7 @@ def usage():
 @bp.get("/usage.csv")
 def usage_csv():
     with db.session() as s:
-        report = queries.usage(s, current_app.extensions["line.catalogue"])
+        report = queries.usage(s, current_catalogue())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(queries.CSV_COLUMNS)
@@ -167,7 +169,7 @@ def phone_for_people(number: str) -> str:
 
 @bp.get("/callbacks")
 def callbacks():
-    cat = current_app.extensions["line.catalogue"]
+    cat = current_catalogue()
     retention = current_app.config["CALLBACK_RETENTION_DAYS"]
     with db.session() as s:
         open_requests = queries.callbacks(s, "open")
@@ -208,15 +210,6 @@ def subscribers():
 
 @bp.get("/content")
 def content():
-    report = queries.content(current_app.extensions["line.catalogue"], Path(current_app.config["AUDIO_DIR"]))
+    report = queries.content(current_catalogue(), Path(current_app.config["AUDIO_DIR"]))
     return render_template("admin/content.html", title="Content", active="content", report=report,
-                           clip_url=_clip_url)
-
-
-def _clip_url(file: str) -> str | None:
-    base = current_app.config.get("AUDIO_BASE_URL")
-    if base:
-        return f"{base}/{file}"
-    if "audio.clip" in current_app.view_functions:
-        return url_for("audio.clip", name=file)
-    return None
+                           clip_url=clip_url)

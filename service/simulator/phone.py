@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
+from ..extensions import loaded
+
 # Ofcom's range for drama (07700 900000-900999): never a real person, and not a
 # mobile the line will text, so "text me this" queues nothing by default.
 DEFAULT_CALLER = "+447700900123"
@@ -75,7 +77,7 @@ class Line:
     """The app as Twilio sees it: signed, form-encoded POSTs to its public URLs."""
 
     def __init__(self, app: Flask):
-        self.catalogue = app.extensions["line.catalogue"]
+        self.catalogue = loaded(app).catalogue
         # Without PUBLIC_BASE_URL the app signs against the request's own host, which
         # in-process is the test client's default origin.
         self.base = app.config.get("PUBLIC_BASE_URL") or "http://localhost"
