@@ -56,7 +56,7 @@ content_cli = AppGroup("content", help="The words of the line.")
 def content_check() -> None:
     """Report every prompt; exit 1 if any would not be fit to say or send."""
     from . import clock
-    from .content_check import check, format_table
+    from .content import check, format_table
 
     app = current_app._get_current_object()
     parts = loaded(app)

@@ -7,8 +7,7 @@ import shutil
 import pytest
 
 from service.config import PROJECT_ROOT
-from service.content import load_catalogue
-from service.content_check import check
+from service.content import check, load_catalogue
 from service.extensions import loaded
 
 TODAY = dt.date(2026, 11, 29)

@@ -11,8 +11,7 @@ import pytest
 
 from service import phones
 from service.config import PROJECT_ROOT
-from service.content import ContentError, load_catalogue
-from service.content_check import check
+from service.content import ContentError, check, load_catalogue
 from service.extensions import loaded
 from service.menu import CALLBACK_NUMBER, CALLBACK_OFFER, CLOSED, CallState, apology, find_node, sms_step, step
 

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..audio.manifest import MANIFEST_NAME, Manifest, ManifestError, ManifestMissing
 from ..clock import LONDON
-from ..content import MAIN_MENU, Catalogue
-from ..content_check import review_status
+from ..content import MAIN_MENU, Catalogue, review_status
 from ..models import CallbackRequest, OutboxMessage, Subscriber, UsageEvent
 
 USAGE_DAYS = 30
@@ -320,7 +319,7 @@ class TopicReview:
     reviewed_by: str
     reviewed_on: dt.date
     next_review: dt.date
-    status: str  # content_check.review_status: "current", "due soon", "overdue"
+    status: str  # content.review_status: "current", "due soon", "overdue"
     sources: tuple[str, ...]
 
 
