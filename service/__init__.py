@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import click
@@ -33,17 +32,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _create_app(test_config: dict | None) -> Flask:
-    instance_path = os.environ.get("LINE_INSTANCE_PATH") or str(line_config.PROJECT_ROOT / "instance")
-    app = Flask(__name__, instance_path=instance_path)
+    start = line_config.startup()
+    app = Flask(__name__, instance_path=str(start.instance_path))
     app.config.from_object(line_config.Config)
-    dev_mode = os.environ.get("LINE_DEV_MODE") == "1"
-    app.config.update(line_config.from_environment(Path(app.instance_path), dev_mode))
+    app.config.update(line_config.from_environment(start))
     if test_config:
         app.config.update(test_config)
-    if app.config["DEV_MODE"] and not app.config["TWILIO_AUTH_TOKEN"]:
-        app.config["TWILIO_AUTH_TOKEN"] = line_config.development_token(Path(app.instance_path))
-    line_config.check(app.config)
-    app.config["TRUSTED_HOSTS"] = line_config.trusted_hosts(app.config)
+    line_config.finish(app)
     _configure_logging(app)
 
     catalogue = load_catalogue(app.config["PROMPTS_DIR"])

@@ -7,6 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import config
 from .db import db
 from .extensions import loaded
 
@@ -21,7 +22,7 @@ def db_upgrade() -> None:
 
 
 @click.command("serve")
-@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="$PORT or 5000")
+@click.option("--port", type=int, default=lambda: config.read("PORT"), show_default="$PORT or 5000")
 @with_appcontext
 def serve(port: int) -> None:
     """Run the line locally: schema up to date, token and webhook URLs printed, then serve."""

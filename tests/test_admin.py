@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from service import admin
-from service.admin import queries, settings
+from service import admin, config
+from service.admin import queries
 from service.admin.auth import AccountError, create_user, password_problem
 from service.config import ConfigError
 from service.db import db
@@ -190,16 +190,16 @@ def bare_app(tmp_path, **config) -> Flask:
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
-        settings.configure(bare_app(tmp_path, DEV_MODE=False))
+        config.configure_console(bare_app(tmp_path, DEV_MODE=False))
     monkeypatch.setenv("SECRET_KEY", "short")
     with pytest.raises(ConfigError, match="SECRET_KEY is too short"):
-        settings.configure(bare_app(tmp_path, DEV_MODE=False))
+        config.configure_console(bare_app(tmp_path, DEV_MODE=False))
 
 
 def test_production_cookies_are_secure(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "0" * 64)
     app = bare_app(tmp_path, DEV_MODE=False)
-    settings.configure(app)
+    config.configure_console(app)
     assert app.config["SECRET_KEY"] == "0" * 64
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -210,12 +210,12 @@ def test_production_cookies_are_secure(tmp_path, monkeypatch):
 def test_development_makes_and_keeps_a_local_secret_key(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     first, second = bare_app(tmp_path, DEV_MODE=True), bare_app(tmp_path, DEV_MODE=True)
-    settings.configure(first)
-    settings.configure(second)
+    config.configure_console(first)
+    config.configure_console(second)
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) == 64
     assert first.config["SESSION_COOKIE_SECURE"] is False
-    assert (tmp_path / settings.DEV_KEY_FILENAME).stat().st_mode & 0o077 == 0
+    assert (tmp_path / config.DEV_KEY_FILENAME).stat().st_mode & 0o077 == 0
 
 
 def test_the_console_can_be_left_out(tmp_path, monkeypatch):
@@ -230,7 +230,7 @@ def test_the_console_can_be_left_out(tmp_path, monkeypatch):
 def test_a_bad_retention_setting_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("CALLBACK_RETENTION_DAYS", "thirty")
     with pytest.raises(ConfigError, match="CALLBACK_RETENTION_DAYS must be a whole number"):
-        settings.configure(bare_app(tmp_path, TESTING=True))
+        config.configure_console(bare_app(tmp_path, TESTING=True))
 
 
 # -- usage -----------------------------------------------------------------------

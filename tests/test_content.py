@@ -178,3 +178,58 @@ def test_a_flask_command_names_the_broken_file_without_a_traceback(prompts, tmp_
     assert done.returncode == 1
     assert re.search(r"prompts/menus\.yaml:\d+: menu 'main' key 3 goes to 'nowhere'", done.stderr), done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+UNKNOWN_NUMBER = r"prompts/topics/crisis\.yaml:\d+: 'topic\.crisis' gives the number '116 124', which is not in " \
+                 r"prompts/contacts\.yaml help_numbers"
+
+
+def test_a_topic_naming_an_unknown_number_is_named_by_flask_without_a_traceback(prompts, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    edit(prompts / "topics" / "crisis.yaml", "day or night, on 116 123.", "day or night, on 116 124.")
+    flask = str(Path(sys.executable).with_name("flask"))
+    env = {**os.environ, "LINE_DEV_MODE": "1", "LINE_INSTANCE_PATH": str(tmp_path / "instance")}
+    done = subprocess.run([flask, "--app", f"service:create_app({{'PROMPTS_DIR': {str(prompts)!r}}})",  # noqa: S603
+                           "content", "check"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1
+    assert re.search(UNKNOWN_NUMBER, done.stderr), done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def every_flask_command(app) -> list[list[str]]:
+    """The arguments of every command the line adds to `flask`, and of Flask's own `routes`."""
+    import click
+
+    found = [["routes"]]
+    with click.Context(app.cli) as ctx:
+        for name in app.cli.list_commands(ctx):
+            command = app.cli.get_command(ctx, name)
+            if isinstance(command, click.Group):
+                found += [[name, sub] for sub in command.list_commands(ctx)]
+            else:
+                found.append([name])
+    return found
+
+
+def test_every_flask_command_names_a_broken_file_without_a_traceback(app, prompts, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from flask.cli import FlaskGroup
+
+    from service import create_app
+
+    edit(prompts / "topics" / "crisis.yaml", "day or night, on 116 123.", "day or night, on 116 124.")
+    monkeypatch.setenv("LINE_DEV_MODE", "1")
+    monkeypatch.setenv("LINE_INSTANCE_PATH", str(tmp_path / "instance"))
+    flask = FlaskGroup(create_app=lambda: create_app({"PROMPTS_DIR": prompts}))
+    commands = every_flask_command(app)
+    assert ["content", "check"] in commands and ["sms", "send-due"] in commands and ["admin", "create-user"] in commands
+    for args in commands:
+        result = CliRunner().invoke(flask, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)
+        assert re.search(UNKNOWN_NUMBER, result.output), (args, result.output)
+        assert "Traceback" not in result.output, args
