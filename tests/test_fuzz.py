@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from service import gsm
 from service.content import load_catalogue
-from service.menu import SPECIAL_NODES, CallState, start, step
+from service.engine import SPECIAL_NODES, CallState, start, step
 
 from .helpers import Twilio
 

@@ -264,7 +264,7 @@ def test_purge_deletes_old_finished_texts_with_their_numbers(any_db_app, clock):
 
 def test_a_keyed_number_in_other_digits_is_a_wrong_key_not_an_error(tmp_path):
     from service.content import load_catalogue
-    from service.menu import CALLBACK_NUMBER, CallState, step
+    from service.engine import CALLBACK_NUMBER, CallState, step
 
     from .helpers import prompts_with_callbacks
 

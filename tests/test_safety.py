@@ -12,8 +12,8 @@ import pytest
 from service import phones
 from service.config import PROJECT_ROOT
 from service.content import ContentError, check, load_catalogue
+from service.engine import CALLBACK_NUMBER, CALLBACK_OFFER, CLOSED, CallState, apology, find_node, sms_step, step
 from service.extensions import loaded
-from service.menu import CALLBACK_NUMBER, CALLBACK_OFFER, CLOSED, CallState, apology, find_node, sms_step, step
 
 from .helpers import CLOSED_TIME, Call, Texter, edit, parse, prompts_copy, prompts_with_callbacks, seconds_until
 

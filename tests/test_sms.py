@@ -136,12 +136,12 @@ def test_texters_are_kept_by_hash_and_events_hold_no_number(texter, any_db_app):
 
 
 def test_a_fault_answers_with_a_short_apology(any_db_app, monkeypatch):
-    from service import menu
+    from service.engine import texts
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(menu, "sms_step", broken)
+    monkeypatch.setattr(texts, "sms_step", broken)
     texter = Texter(any_db_app)
     assert texter.send("hello") == texter.cat.prompts["sms_error"].text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.content import load_catalogue
-from service.menu import CallState, find_node, sms_step, step
+from service.engine import CallState, find_node, sms_step, step
 
 from .helpers import Call, Texter, after, edit, prompts_copy, summary, topic_paths
 

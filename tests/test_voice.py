@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from service.engine import MAX_WRONG
 from service.extensions import loaded
-from service.menu import MAX_WRONG
 
 from .helpers import (
     CLOSED_TIME,
@@ -293,12 +293,12 @@ def test_state_in_a_url_from_an_older_version_falls_back_to_the_main_menu(app):
 
 
 def test_a_fault_inside_a_call_still_answers_with_an_apology(app, monkeypatch):
-    from service import menu
+    from service import engine
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(menu, "step", broken)
+    monkeypatch.setattr(engine, "step", broken)
     call = Call(app)
     call.dial_in()
     assert call.press("1") == ["error", "help_numbers", "menu_main"]

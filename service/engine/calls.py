@@ -1,15 +1,28 @@
-"""The conversation engine: a pure function of (content, state, input) to a turn.
+"""The voice half of the engine: a caller's key, words or silence in, what they hear next out.
 
-It knows nothing of HTTP, TwiML or the database. The voice and SMS blueprints
-turn its answers into TwiML and carry out its effects.
+Pure: it knows nothing of HTTP, TwiML or the database. Call state travels in the action URLs;
+the voice blueprint turns each Turn into TwiML and carries out its effect.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
 
-from . import matching, phones
-from .content import GOODBYE_KEY, MAIN_MENU, RETURNING_KEY, Catalogue
+from .. import matching, phones
+from ..content import GOODBYE_KEY, MAIN_MENU, RETURNING_KEY, Catalogue
+from .effects import (
+    BookCallback,
+    CallbackBooked,
+    CallEffect,
+    CallOutcome,
+    DialEnded,
+    Remember,
+    Remembered,
+    Texted,
+    TextTopic,
+    Transfer,
+)
+from .words import find_node
 
 MAX_WRONG = 3
 MAX_SILENCES = 2
@@ -30,37 +43,15 @@ class CallState:
 
 
 @dataclass(frozen=True)
-class Transfer:
-    number: str
-
-
-@dataclass(frozen=True)
-class TextTopic:
-    topic_id: str
-
-
-@dataclass(frozen=True)
-class BookCallback:
-    """Store a callback request: ``number`` as keyed, or None for the caller's own number."""
-
-    number: str | None
-    topic: str
-
-
-@dataclass(frozen=True)
-class Remember:
-    """The caller agreed to be offered ``topic`` when they next call."""
-
-    topic: str
-
-
-@dataclass(frozen=True)
 class Turn:
+    """What the caller hears (prompt ids), where they are then, and whether the line listens or
+    hangs up. An ``effect`` is for the webhook to carry out; its outcome resumes the engine."""
+
     prompts: tuple[str, ...]
     state: CallState
     listen: bool = True
     hangup: bool = False
-    effect: Transfer | TextTopic | BookCallback | Remember | None = None
+    effect: CallEffect | None = None
     reached: str | None = None
     # Listening for a whole phone number (ended by #) rather than one key.
     collect_number: bool = False
@@ -284,127 +275,32 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
     raise ValueError(f"unknown input kind {kind!r}")
 
 
-def find_node(cat: Catalogue, said: str) -> str | None:
-    """The topic or menu that words ask for; an urgent answer (a fever, a crisis) wins over any other,
-    unless the urgent word is only part of a longer keyword ("infection" in "avoiding infection",
-    an answer that itself starts with the urgent advice)."""
-    urgent = matching.best_keyword(said, cat.urgent_keyword_targets, cat.never_fuzzy)
-    other = matching.best_keyword(said, cat.keyword_targets, cat.never_fuzzy)
-    if urgent and other and other != urgent and other not in cat.urgent_keyword_targets:
-        # Set the longer keyword's own words aside: an urgent word anywhere else still wins.
-        rest = f" {matching.normalise(said)} ".replace(f" {other} ", " _ ")
-        urgent = matching.best_keyword(rest, cat.urgent_keyword_targets, cat.never_fuzzy)
-    if urgent:
-        return cat.urgent_keyword_targets[urgent]
-    return cat.keyword_targets[other] if other else None
-
-
-def after_text(cat: Catalogue, state: CallState, outcome: str) -> Turn:
-    """After "text me this" was tried: say how it went, then the after-topic options."""
-    return _turn(cat, (outcome,), valid_state(cat, state), brief=True)
-
-
 CALLBACK_RETRY_OUTCOMES = {"callback_no_number"}
 
 
-def after_callback(cat: Catalogue, state: CallState, outcome: str) -> Turn:
-    """After a callback request was tried: say how it went; on success, back to the main menu."""
+def resume_call(cat: Catalogue, state: CallState, outcome: CallOutcome) -> Turn:
+    """After an effect: say how it went, then carry on from where the caller is."""
     state = valid_state(cat, state)
-    if outcome in CALLBACK_RETRY_OUTCOMES:
-        return _go(cat, state, CALLBACK_OFFER, (outcome,))
-    return _go(cat, replace(state, number=""), MAIN_MENU, (outcome,))
-
-
-def after_remember(cat: Catalogue, state: CallState, outcome: str) -> Turn:
-    """After the caller opted in (or it could not be stored): say so, then goodbye."""
-    return Turn((outcome, "goodbye"), valid_state(cat, state), listen=False, hangup=True)
-
-
-def after_dial(cat: Catalogue, state: CallState, answered: bool) -> Turn:
-    """The transfer ended: after a real conversation say goodbye, otherwise offer help and the menu."""
-    state = valid_state(cat, state)
-    if answered:
-        return Turn(("goodbye",), state, listen=False, hangup=True)
-    return _turn(cat, ("transfer_failed", "help_numbers"), state)
+    if isinstance(outcome, Texted):
+        # "Text me this" was tried: the after-topic options again.
+        return _turn(cat, (outcome.prompt,), state, brief=True)
+    if isinstance(outcome, CallbackBooked):
+        # On success back to the main menu; without a number to call, back to the offer.
+        if outcome.prompt in CALLBACK_RETRY_OUTCOMES:
+            return _go(cat, state, CALLBACK_OFFER, (outcome.prompt,))
+        return _go(cat, replace(state, number=""), MAIN_MENU, (outcome.prompt,))
+    if isinstance(outcome, Remembered):
+        # The caller opted in (or it could not be stored): say so, then goodbye.
+        return Turn((outcome.prompt, "goodbye"), state, listen=False, hangup=True)
+    if isinstance(outcome, DialEnded):
+        # After a real conversation say goodbye, otherwise offer help and the menu.
+        if outcome.answered:
+            return Turn(("goodbye",), state, listen=False, hangup=True)
+        return _turn(cat, ("transfer_failed", "help_numbers"), state)
+    raise TypeError(f"not the outcome of a call's effect: {outcome!r}")
 
 
 def apology(cat: Catalogue, slow: bool = False) -> Turn:
     """What a caller hears when something broke: never silence, never a dead end."""
     state = CallState(slow=slow)
     return Turn(("error", "help_numbers", *present(cat, state)), state)
-
-
-# -- SMS -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SmsTurn:
-    """A reply (or None for silence), the texter's next menu, and what else to do."""
-
-    reply: str | None
-    menu: str
-    action: str | None = None
-    reached: str | None = None
-    # The topic just texted, kept so that MORE can lead on from it.
-    topic: str | None = None
-
-
-def sms_command(cat: Catalogue, body: str) -> str | None:
-    """stop, start, help, menu, join or yes: the whole message is one of their words, or
-    (stop, join, yes) it starts with one and the rest asks about nothing the line answers
-    ("stop texting me", "yes please"; but "stop, what are the symptoms?" and "yes I want
-    to die" are answered, never taken as commands)."""
-    exact = matching.command(body, cat.sms_commands)
-    if exact:
-        return exact
-    name = matching.leading(body, cat.sms_leading)
-    if name is None:
-        return None
-    rest = " ".join(matching.normalise(body).split()[1:])
-    if rest and matching.keyword(rest, cat.keyword_targets, cat.never_fuzzy):
-        return None
-    return name
-
-
-def _sms_node(cat: Catalogue, node: str) -> SmsTurn:
-    if node in cat.topics:
-        return SmsTurn(cat.topic_sms(node), MAIN_MENU, reached=node, topic=node)
-    return SmsTurn(cat.prompts[cat.menus[node].sms].text, node, reached=node)
-
-
-def sms_step(cat: Catalogue, menu_id: str | None, body: str, topic: str | None = None) -> SmsTurn:
-    """A text from someone who has not opted out. ``menu_id`` is None on first contact;
-    ``topic`` is the last topic texted to them (MORE leads on from it). The turn's ``topic`` is
-    the one to keep: the topic reached, none after a menu, else the one before."""
-    turn = _sms_turn(cat, menu_id, body, topic if topic in cat.topics else None)
-    if turn.reached is None:
-        return replace(turn, topic=topic if topic in cat.topics else None)
-    return turn
-
-
-def _sms_turn(cat: Catalogue, menu_id: str | None, body: str, topic: str | None) -> SmsTurn:
-    current = menu_id if menu_id in cat.menus else None
-    name = sms_command(cat, body)
-    if name == "more" and current is not None and topic in cat.follow_ons:
-        return _sms_node(cat, cat.follow_ons[topic].id)
-    if name in ("menu", "more"):
-        if current is None:
-            return SmsTurn(cat.greeting_with_menu(), MAIN_MENU, reached=MAIN_MENU)
-        return _sms_node(cat, MAIN_MENU)
-    if name == "help":
-        return SmsTurn(cat.prompts["sms_help"].text, current or MAIN_MENU)
-    if name in ("join", "yes"):
-        return SmsTurn(None, current or MAIN_MENU, action=name)
-    if name in ("stop", "start"):
-        return SmsTurn(None, current or MAIN_MENU, action=name)
-    said = matching.normalise(body)
-    if re.fullmatch(r"[0-9]", said):
-        target = cat.menus[current or MAIN_MENU].target(said)
-        if target:
-            return _sms_node(cat, target)
-    node = find_node(cat, said)
-    if node:
-        return _sms_node(cat, node)
-    if current is None:
-        return SmsTurn(cat.greeting_with_menu(), MAIN_MENU, reached=MAIN_MENU)
-    menu_text = cat.prompts[cat.menus[current].sms].text
-    return SmsTurn(cat.prompts["sms_not_understood"].text + "\n" + menu_text, current)
