@@ -59,7 +59,7 @@ def _create_app(test_config: dict | None) -> Flask:
     from .cli import register_commands
     register_commands(app)
 
-    from .line_cli import line_cli
+    from .simulator.cli import line_cli
     app.cli.add_command(line_cli)
 
     from .simulator import init_simulator

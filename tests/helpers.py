@@ -34,6 +34,12 @@ OPEN_TIME = dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.UTC)
 CLOSED_TIME = dt.datetime(2026, 12, 2, 3, 0, tzinfo=dt.UTC)
 
 
+# Texts about a fever in treatment, as people write them: each must get the urgent advice first.
+FEVER_TEXTS = ["my temp is 39 and I feel awful", "high temperature on chemo", "FEVER", "I have a fever",
+               "feeling very unwell", "shivering and feel terrible", "temperature 38.2 what do I do",
+               "yes I have a fever", "I think I have sepsis", "feverish after chemo"]
+
+
 # -- Twilio's side -------------------------------------------------------------------
 
 class Twilio:

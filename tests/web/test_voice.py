@@ -6,7 +6,7 @@ import pytest
 from service.engine import MAX_WRONG
 from service.extensions import loaded
 
-from .helpers import (
+from ..helpers import (
     CLOSED_TIME,
     LANDLINE,
     PUBLIC,

@@ -10,7 +10,7 @@ from service import create_app
 from service.config import ConfigError, normalise_database_url
 from service.extensions import loaded
 
-from .helpers import TOKEN, Twilio, parse
+from ..helpers import TOKEN, Twilio, parse
 
 
 def test_health_answers_json_with_the_database(app):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..helpers import postgres_url
+from ...helpers import postgres_url
 from .harness import temporary_database
 from .run import soak
 

@@ -10,7 +10,7 @@ from service import gsm
 from service.db import db
 from service.models import OutboxMessage, ProcessedMessage, SmsSession, Subscriber, UsageEvent
 
-from .helpers import CALLER, LINE_NUMBER, Texter, Twilio, parse
+from ..helpers import CALLER, LINE_NUMBER, Texter, Twilio, parse
 
 
 @pytest.fixture

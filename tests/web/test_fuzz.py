@@ -5,15 +5,14 @@ import itertools
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service import gsm
 from service.content import load_catalogue
-from service.engine import SPECIAL_NODES, CallState, start, step
+from service.engine import SPECIAL_NODES
 
-from .helpers import Twilio
+from ..helpers import Twilio
 
 CAT = load_catalogue()
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
@@ -50,26 +49,3 @@ def test_sms_never_fails_and_replies_fit(app, body, sender):
         assert gsm.fits("".join(message.itertext()))
 
 
-@given(events=st.lists(st.tuples(st.sampled_from(["key", "speech", "silence"]), keys | text,
-                                 st.booleans()), max_size=30))
-def test_engine_always_says_something_or_acts(events):
-    """The pure engine: every turn speaks, transfers, texts or hangs up; no dead ends."""
-    turn = start(CAT)
-    state = turn.state
-    for kind, value, support_open in events:
-        turn = step(CAT, state, kind, value, support_open=support_open)
-        assert turn.prompts or turn.effect is not None
-        if turn.hangup:
-            assert not turn.listen
-            break
-        state = turn.state
-        assert state.node in CAT.menus or state.node in CAT.topics or state.node in SPECIAL_NODES
-        assert isinstance(state, CallState)
-
-
-@pytest.mark.parametrize("node", [*CAT.menus, *CAT.topics, *SPECIAL_NODES])
-def test_engine_handles_every_key_on_every_node(node):
-    for key in "0123456789*#":
-        for support_open in (True, False):
-            turn = step(CAT, CallState(node=node, number="02079460000"), "key", key, support_open=support_open)
-            assert turn.prompts or turn.effect is not None

@@ -1,6 +1,6 @@
 """Run the line as production runs it, and talk to it as Twilio does, over loopback.
 
-Used by the reliability tests (tests/test_reliability*.py, tests/soak/) and by
+Used by the reliability tests (tests/reliability/, and the soak in tests/reliability/soak/) and by
 the benchmarks (bench/). Everything here talks to 127.0.0.1 only.
 
 - `WebProcess`: the Procfile's `web` command (gunicorn, `--preload`, `$PORT`,
@@ -33,7 +33,9 @@ from pathlib import Path
 
 from twilio.request_validator import RequestValidator
 
-ROOT = Path(__file__).resolve().parents[2]
+from service.config import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 BIN = Path(sys.executable).parent
 TOKEN = "98765432109876543210987654321098"  # digits only, like a real token can be
 ACCOUNT = "AC" + "0" * 32

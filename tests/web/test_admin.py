@@ -20,7 +20,7 @@ from service.db import db
 from service.extensions import loaded
 from service.models import AdminUser, CallbackRequest, OutboxMessage, Subscriber
 
-from .helpers import NAME, OPEN_TIME, PASSWORD, csrf_token, event, log_in, make_user, seed, seed_usage, with_console
+from ..helpers import NAME, OPEN_TIME, PASSWORD, csrf_token, event, log_in, make_user, seed, seed_usage, with_console
 
 
 @pytest.fixture

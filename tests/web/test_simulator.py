@@ -11,10 +11,10 @@ import pytest
 
 from service.config import PROJECT_ROOT
 from service.extensions import loaded
-from service.line_cli import ClipPlayer, line_cli
+from service.simulator.cli import ClipPlayer, line_cli
 from service.simulator.phone import DEFAULT_CALLER, Call, CallStep, Heard, Line, Listening, SimulatorError, Texter
 
-from .helpers import CALLER, CLOSED_TIME, DEV_ORIGIN, TOKEN, summary
+from ..helpers import CALLER, CLOSED_TIME, DEV_ORIGIN, TOKEN, summary
 
 HEADERS = {"X-Simulator-Request": "1"}
 
@@ -185,7 +185,7 @@ def test_line_call_when_the_support_line_is_closed(app, clock):
 
 
 def test_line_call_without_a_player_still_works(app, monkeypatch):
-    monkeypatch.setattr("service.line_cli.shutil.which", lambda name: None)
+    monkeypatch.setattr("service.simulator.cli.shutil.which", lambda name: None)
     result = app.test_cli_runner().invoke(line_cli, ["call"], input="9\n")
     assert result.exit_code == 0, result.output
     assert "no audio player found" in result.output
@@ -193,8 +193,8 @@ def test_line_call_without_a_player_still_works(app, monkeypatch):
 
 def test_clips_play_in_order_through_a_local_player(app, monkeypatch, tmp_path):
     played = []
-    monkeypatch.setattr("service.line_cli.find_player", lambda: ["fake-player", "-q"])
-    monkeypatch.setattr("service.line_cli.subprocess.run",
+    monkeypatch.setattr("service.simulator.cli.find_player", lambda: ["fake-player", "-q"])
+    monkeypatch.setattr("service.simulator.cli.subprocess.run",
                         lambda command, **kwargs: played.append(command))
     audio = tmp_path / "audio"
     audio.mkdir()
@@ -218,7 +218,7 @@ def test_line_call_survives_a_broken_player(app, monkeypatch, tmp_path):
     def broken(command, **kwargs):
         raise OSError("no sound card")
 
-    monkeypatch.setattr("service.line_cli.subprocess.run", broken)
+    monkeypatch.setattr("service.simulator.cli.subprocess.run", broken)
     (tmp_path / "welcome-normal-0123456789ab.mp3").write_bytes(b"ID3")
     player = ClipPlayer(tmp_path, ["fake-player"])
     player.play(Heard("welcome", "", "https://line.example.org/audio/welcome-normal-0123456789ab.mp3"))

@@ -8,8 +8,8 @@ import pytest
 
 from service.extensions import loaded
 
-from .browser import axe_violations, describe, screenshot
-from .helpers import DEV_ORIGIN
+from ..browser import axe_violations, describe, screenshot
+from ..helpers import DEV_ORIGIN
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Try the line in a terminal: `flask --app service line call` and `... line text "symptoms"`.
 
-Both drive the real webhooks in-process with signed requests (``simulator.phone``);
+Both drive the real webhooks in-process with signed requests (``phone``);
 nothing here knows the menu.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .simulator.phone import DEFAULT_CALLER, KEYPAD, Call, CallStep, Heard, Line, SimulatorError, Texter
+from .phone import DEFAULT_CALLER, KEYPAD, Call, CallStep, Heard, Line, SimulatorError, Texter
 
 line_cli = AppGroup("line", help="Try the line without a phone: a call or a text, through the real webhooks.")
 

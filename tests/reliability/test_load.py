@@ -1,11 +1,11 @@
 """A short soak in `make test`: 20 callers and texters for 5 s against the Procfile's web process,
 on PostgreSQL (a temporary database on TEST_DATABASE_URL's server) where there is one, else SQLite.
 
-The full one (200 for 60 s, on both databases) is tests/soak/test_soak.py, run by `make soak`.
+The full one (200 for 60 s, on both databases) is tests/reliability/soak/test_soak.py, run by `make soak`.
 """
 from __future__ import annotations
 
-from .helpers import postgres_url
+from ..helpers import postgres_url
 from .soak.harness import temporary_database
 from .soak.run import soak
 

@@ -13,8 +13,8 @@ from service.extensions import loaded
 from service.models import OutboxMessage, Subscriber
 from service.sender import Sender, SenderConfigError, make_client
 
-from .fake_twilio import ACCOUNT, API, FakeTwilio
-from .helpers import CALLER, PUBLIC, Call, Texter, Twilio
+from ..fake_twilio import ACCOUNT, API, FakeTwilio
+from ..helpers import CALLER, PUBLIC, Call, Texter, Twilio
 
 # Wednesday 2 December 2026; London is on GMT (UTC+0) then.
 MORNING = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)

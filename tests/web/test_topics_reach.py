@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from service.content import load_catalogue
-from service.engine import CallState, find_node, sms_step, step
 
-from .helpers import Call, Texter, after, edit, prompts_copy, summary, topic_paths
+from ..helpers import Call, Texter, edit, prompts_copy, summary, topic_paths
 
 CAT = load_catalogue()
 
@@ -79,15 +78,6 @@ def test_after_treatment_its_keys_lead_on_and_the_usual_keys_still_work(app):
     assert call.press("9") == ["remember_offer"]
 
 
-def test_the_engine_reads_a_topics_follow_on_keys_directly():
-    on_help = CallState(node="help", topic="help")
-    for key, target in CAT.follow_ons["help"].options:
-        turn = step(CAT, on_help, "key", key)
-        assert turn.state.node == target and turn.prompts == tuple(summary(CAT, target))
-    assert step(CAT, on_help, "key", "9").prompts == ("remember_offer",)
-    assert step(CAT, on_help, "silence").prompts == ("no_input", *after(CAT, "help"))
-
-
 def test_more_by_text_gives_the_menu_that_follows_the_last_topic(any_db_app):
     texter = Texter(any_db_app)
     texter.send("hi")
@@ -103,46 +93,9 @@ def test_more_by_text_gives_the_menu_that_follows_the_last_topic(any_db_app):
     assert texter.send("2") == CAT.topic_sms("money")
 
 
-def test_more_as_a_first_text_is_the_greeting_and_the_menu():
-    turn = sms_step(CAT, None, "more")
-    assert turn.reply == CAT.greeting_with_menu() and turn.menu == "main"
-
-
-def test_the_engine_keeps_the_last_topic_for_more_until_a_menu():
-    assert sms_step(CAT, "main", "treatment").topic == "treatment"
-    assert sms_step(CAT, "main", "gibberish words here", topic="treatment").topic == "treatment"
-    assert sms_step(CAT, "main", "HELP", topic="treatment").topic == "treatment"
-    assert sms_step(CAT, "main", "menu", topic="treatment").topic is None
-    assert sms_step(CAT, "main", "more", topic="no_such_topic").reply == CAT.prompts["sms_menu_main"].text
-
-
 def test_text_me_this_from_a_call_never_says_more():
     sent = CAT.topic_sms("treatment", in_reply=False)
     assert sent.endswith(CAT.prompts["sms_topic_footer"].text) and "MORE" not in sent
-
-
-@pytest.mark.parametrize(("words", "expected"), [
-    ("how do I avoid infection", "infection"),
-    ("avoiding infections during chemo", "infection"),
-    ("what about my central line", "infection"),
-    ("I think I have an infection", "fever"),
-    ("I have a fever, how do I avoid infection", "fever"),
-    ("I have an infection, how do I avoid infection spreading", "fever"),
-    ("avoid infection and I feel awful", "fever"),
-    ("hair loss", "side_effects"),
-    ("side effects of steroids", "side_effects"),
-    ("can I still have children", "fertility"),
-    ("help with benefits", "money"),
-    ("I'm a carer for my husband", "carers"),
-    ("what should I ask my consultant", "questions"),
-    ("what happens after treatment", "follow_up"),
-    ("how long does treatment last", "phases"),
-    ("stem cell transplant", "transplant"),
-    ("Philadelphia positive", "targeted"),
-    ("CAR-T", "targeted"),
-])
-def test_words_find_the_topic_and_urgent_words_still_win(words, expected):
-    assert find_node(CAT, words) == expected
 
 
 def test_the_urgent_answers_come_first_where_infection_and_side_effects_are_asked_about():

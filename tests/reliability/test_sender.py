@@ -28,8 +28,8 @@ from sqlalchemy import create_engine, insert, select
 
 from service.models import OutboxMessage
 
-from .fake_twilio_server import FakeTwilioServer
-from .helpers import postgres_url
+from ..fake_twilio_server import FakeTwilioServer
+from ..helpers import postgres_url
 from .soak.harness import BIN, ROOT, app_env, release, temporary_database
 
 ROWS = 8

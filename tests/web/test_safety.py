@@ -12,10 +12,19 @@ import pytest
 from service import phones
 from service.config import PROJECT_ROOT
 from service.content import ContentError, check, load_catalogue
-from service.engine import CALLBACK_NUMBER, CALLBACK_OFFER, CLOSED, CallState, apology, find_node, sms_step, step
 from service.extensions import loaded
 
-from .helpers import CLOSED_TIME, Call, Texter, edit, parse, prompts_copy, prompts_with_callbacks, seconds_until
+from ..helpers import (
+    CLOSED_TIME,
+    FEVER_TEXTS,
+    Call,
+    Texter,
+    edit,
+    parse,
+    prompts_copy,
+    prompts_with_callbacks,
+    seconds_until,
+)
 
 CAT = load_catalogue()
 SOURCES = (PROJECT_ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
@@ -120,13 +129,6 @@ def test_where_frightened_people_land_they_hear_999_and_the_24_hour_line(prompt_
     assert TWENTY_FOUR_HOUR_LINE in say(prompt_id)
 
 
-def test_the_apology_and_the_goodbye_after_silence_give_the_urgent_advice():
-    first = step(CAT, CallState(), "silence")
-    goodbye = step(CAT, first.state, "silence")
-    assert goodbye.hangup and "help_numbers" in goodbye.prompts
-    assert apology(CAT).prompts[:2] == ("error", "help_numbers")
-
-
 def test_treatment_sends_people_to_the_number_and_their_teams_limit():
     text = CAT.topics["treatment"].voice.text
     assert "Paracetamol, ibuprofen and steroids can hide a fever" in text
@@ -176,11 +178,6 @@ def test_the_content_check_refuses_111_without_northern_ireland(tmp_path):
     assert any("sms_error gives 111 without the Northern Ireland alternative" in f for f in failures), failures
 
 
-FEVER_TEXTS = ["my temp is 39 and I feel awful", "high temperature on chemo", "FEVER", "I have a fever",
-               "feeling very unwell", "shivering and feel terrible", "temperature 38.2 what do I do",
-               "yes I have a fever", "I think I have sepsis", "feverish after chemo"]
-
-
 @pytest.mark.parametrize("body", FEVER_TEXTS)
 def test_a_texted_fever_gets_the_urgent_advice_first_even_as_a_first_text(any_db_app, body):
     reply = Texter(any_db_app).send(body)
@@ -190,27 +187,10 @@ def test_a_texted_fever_gets_the_urgent_advice_first_even_as_a_first_text(any_db
     assert "24-hour line" in first_segment and "999" in first_segment
 
 
-@pytest.mark.parametrize("body", FEVER_TEXTS)
-def test_a_fever_wins_over_any_other_topic_in_the_engine(body):
-    turn = sms_step(CAT, "main", body)
-    assert turn.reached == "fever", body
-
-
-@pytest.mark.parametrize("body", ["I am well", "thanks", "treatment", "team", "what is all", "symptoms",
-                                  "tell me about tests", "2"])
-def test_ordinary_texts_are_not_taken_for_a_fever(body):
-    assert find_node(CAT, body) != "fever"
-    assert sms_step(CAT, "main", body).reached != "fever"
-
-
 def test_a_caller_who_says_fever_hears_the_urgent_advice(app):
     call = Call(app)
     call.dial_in()
     assert call.say("I've got a temperature")[0] == "topic.fever"
-
-
-def test_the_crisis_answer_still_wins_over_a_fever():
-    assert find_node(CAT, "I have a fever and I want to die") == "crisis"
 
 
 def test_the_first_weekly_text_is_the_fever_rule_and_every_text_says_how_to_stop():
@@ -239,12 +219,6 @@ def test_by_default_nobody_is_promised_a_call_back(app, clock):
     assert call.press("8") == ["text_sent", "closed_options"]
     heard_words = " ".join(CAT.prompt(pid).text for pid in ("support_closed", "closed_options"))
     assert "call you back" not in heard_words
-
-
-def test_a_callback_state_from_an_old_url_is_not_offered_when_callbacks_are_off():
-    for node in (CALLBACK_OFFER, CALLBACK_NUMBER, "callback_confirm"):
-        turn = step(CAT, CallState(node=node, number="02079460000"), "key", "*")
-        assert turn.state.node == CLOSED and turn.prompts == ("closed_options",)
 
 
 def test_with_a_callback_team_the_offer_is_made(tmp_path, sqlite_only, app_factory, clock):
@@ -353,14 +327,6 @@ def test_callers_are_told_once_that_they_can_say_what_they_want(app):
     heard = call.dial_in()
     told = [pid for pid in heard if "say what you want" in CAT.prompt(pid).text]
     assert told == ["keys"]
-
-
-def test_hash_alone_or_silence_while_keying_a_number_goes_back(tmp_path):
-    cat = load_catalogue(prompts_with_callbacks(tmp_path))
-    at_number = CallState(node=CALLBACK_NUMBER)
-    for kind, value in (("key", "#"), ("silence", ""), ("key", "")):
-        turn = step(cat, at_number, kind, value)
-        assert turn.state.node == CALLBACK_OFFER and turn.prompts == ("callback_offer",) and turn.listen
 
 
 def test_the_read_back_says_you_entered():

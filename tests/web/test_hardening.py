@@ -13,7 +13,7 @@ from service.config import PROJECT_ROOT, ConfigError
 from service.db import db
 from service.extensions import loaded
 
-from .helpers import DEV_ORIGIN, NAME, PASSWORD, PUBLIC, TOKEN, Texter, Twilio, csrf_token, log_in, make_user
+from ..helpers import DEV_ORIGIN, NAME, PASSWORD, PUBLIC, TOKEN, Texter, Twilio, csrf_token, log_in, make_user
 
 HEADERS = {"X-Simulator-Request": "1"}
 
@@ -222,7 +222,7 @@ def test_the_sender_never_texts_a_number_outside_the_allowed_countries(sqlite_on
     from service.outbox import enqueue
     from service.sender import Sender
 
-    from .fake_twilio import API, FakeTwilio
+    from ..fake_twilio import API, FakeTwilio
 
     app = app_factory(sqlite_only, TWILIO_API_URL=API, SEND_RATE_PER_SECOND=10_000.0)
     with app.app_context(), db.session() as session:
@@ -260,18 +260,6 @@ def test_purge_deletes_old_finished_texts_with_their_numbers(any_db_app, clock):
         left = sorted(session.scalars(select(OutboxMessage.dedupe_key)))
     assert left == ["new-sent", "old-queued"]
     assert dt.timedelta(days=any_db_app.config["OUTBOX_RETENTION_DAYS"]) == dt.timedelta(days=30)
-
-
-def test_a_keyed_number_in_other_digits_is_a_wrong_key_not_an_error(tmp_path):
-    from service.content import load_catalogue
-    from service.engine import CALLBACK_NUMBER, CallState, step
-
-    from .helpers import prompts_with_callbacks
-
-    cat = load_catalogue(prompts_with_callbacks(tmp_path))
-    for keyed in ("٠٢٠٧٩٤٦٠٠٠٠", "０２０７９４６００００", "02079460000x", "²"):
-        turn = step(cat, CallState(node=CALLBACK_NUMBER), "key", keyed)
-        assert turn.prompts == ("callback_invalid", "callback_enter"), keyed
 
 
 # -- the login limit -------------------------------------------------------------------

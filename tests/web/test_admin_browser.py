@@ -9,8 +9,8 @@ import pytest
 from service.db import db
 from service.models import CallbackRequest, OutboxMessage, Subscriber
 
-from .browser import axe_violations, describe, screenshot
-from .helpers import NAME, OPEN_TIME, PASSWORD, make_user, seed, seed_usage, with_console
+from ..browser import axe_violations, describe, screenshot
+from ..helpers import NAME, OPEN_TIME, PASSWORD, make_user, seed, seed_usage, with_console
 
 
 @pytest.fixture
