@@ -164,17 +164,22 @@ def test_the_app_refuses_to_start_with_broken_prompts(prompts, monkeypatch):
         create_app({"PROMPTS_DIR": prompts, "DATABASE_URL": "sqlite://", "TESTING": True})
 
 
-def test_a_flask_command_names_the_broken_file_without_a_traceback(prompts, tmp_path):
+def flask_content_check(prompts: Path, tmp_path: Path):
+    """`flask --app service content check` on these prompts, in a process of its own."""
     import os
     import subprocess
     import sys
 
-    edit(prompts / "menus.yaml", '"3": help', '"3": nowhere')
     flask = str(Path(sys.executable).with_name("flask"))
     env = {**os.environ, "LINE_DEV_MODE": "1", "LINE_INSTANCE_PATH": str(tmp_path / "instance")}
-    done = subprocess.run([flask, "--app", f"service:create_app({{'PROMPTS_DIR': {str(prompts)!r}}})",  # noqa: S603
+    return subprocess.run([flask, "--app", f"service:create_app({{'PROMPTS_DIR': {str(prompts)!r}}})",  # noqa: S603
                            "content", "check"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
+
+
+def test_a_flask_command_names_the_broken_file_without_a_traceback(prompts, tmp_path):
+    edit(prompts / "menus.yaml", '"3": help', '"3": nowhere')
+    done = flask_content_check(prompts, tmp_path)
     assert done.returncode == 1
     assert re.search(r"prompts/menus\.yaml:\d+: menu 'main' key 3 goes to 'nowhere'", done.stderr), done.stderr
     assert "Traceback" not in done.stderr + done.stdout
@@ -185,16 +190,8 @@ UNKNOWN_NUMBER = r"prompts/topics/crisis\.yaml:\d+: 'topic\.crisis' gives the nu
 
 
 def test_a_topic_naming_an_unknown_number_is_named_by_flask_without_a_traceback(prompts, tmp_path):
-    import os
-    import subprocess
-    import sys
-
     edit(prompts / "topics" / "crisis.yaml", "day or night, on 116 123.", "day or night, on 116 124.")
-    flask = str(Path(sys.executable).with_name("flask"))
-    env = {**os.environ, "LINE_DEV_MODE": "1", "LINE_INSTANCE_PATH": str(tmp_path / "instance")}
-    done = subprocess.run([flask, "--app", f"service:create_app({{'PROMPTS_DIR': {str(prompts)!r}}})",  # noqa: S603
-                           "content", "check"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = flask_content_check(prompts, tmp_path)
     assert done.returncode == 1
     assert re.search(UNKNOWN_NUMBER, done.stderr), done.stderr
     assert "Traceback" not in done.stderr + done.stdout
