@@ -149,6 +149,14 @@ def test_a_missing_prompt_is_named(prompts):
     assert "'goodbye' is missing" in message and "'goodby' is not used" in message
 
 
+@pytest.mark.parametrize("dial", ["08088080000", "+44 808 808", "+999123456", "support line"])
+def test_a_support_line_that_is_no_valid_number_in_e164_is_refused(prompts, dial):
+    edit(prompts / "contacts.yaml", 'dial: "+448088080000"', f'dial: "{dial}"')
+    message = problems_for(prompts)
+    assert re.search(rf"prompts/contacts\.yaml:\d+: dial '{re.escape(dial)}' must be a valid number in E\.164",
+                     message), message
+
+
 def test_bad_opening_hours_are_refused(prompts):
     edit(prompts / "contacts.yaml", 'mon: ["08:00", "20:00"]', 'mon: ["8am", "20:00"]')
     message = problems_for(prompts)

@@ -9,11 +9,11 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import phonenumbers
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
+from .. import phones
 from ..audio.serve import clip_url
 from ..clock import LONDON
 from ..db import db
@@ -160,11 +160,7 @@ def usage_csv():
 @bp.app_template_filter("admin_phone")
 def phone_for_people(number: str) -> str:
     """A number as people write it (07400 123456), for the operator to dial."""
-    try:
-        parsed = phonenumbers.parse(number, "GB")
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phones.national(number)
 
 
 @bp.get("/callbacks")

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
-
+from .. import phones
 from ..config import Config
 from .model import (
     DAYS,
@@ -198,14 +197,8 @@ def _load_contacts(reader: Reader, path: Path, origins: dict):
     else:
         name = reader.text(path, spec, "name")
         dial = reader.text(path, spec, "dial")
-        if dial:
-            try:
-                parsed = phonenumbers.parse(dial, None)
-                valid = phonenumbers.is_valid_number(parsed)
-            except phonenumbers.NumberParseException:
-                valid = False
-            if not valid or not dial.startswith("+"):
-                reader.problem(path, spec.line_of("dial"), f"dial {dial!r} must be a valid number in E.164 (+44...)")
+        if dial and not phones.is_e164(dial):
+            reader.problem(path, spec.line_of("dial"), f"dial {dial!r} must be a valid number in E.164 (+44...)")
         timezone = reader.text(path, spec, "timezone")
         if timezone:
             from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -14,7 +14,6 @@ from __future__ import annotations
 from ..content import MAIN_MENU, Catalogue
 from .calls import (
     CALLBACK_CONFIRM,
-    CALLBACK_NODES,
     CALLBACK_NUMBER,
     CALLBACK_OFFER,
     CLOSED,
@@ -26,22 +25,21 @@ from .calls import (
     CallState,
     Turn,
     apology,
-    present,
     resume_call,
     start,
     step,
     valid_state,
 )
-from .effects import CallOutcome, Outcome, TextOutcome
-from .texts import Message, SmsTurn, TextState, TextTurn, receive, resume_text, sms_command, sms_step, wants_stop
+from .effects import Outcome
+from .texts import Message, TextState, TextTurn, receive, resume_text, sms_command, sms_step, wants_stop
 from .texts import apology as text_apology
 from .words import find_node
 
 __all__ = [
-    "CALLBACK_CONFIRM", "CALLBACK_NODES", "CALLBACK_NUMBER", "CALLBACK_OFFER", "CLOSED", "MAIN_MENU", "MAX_SILENCES",
-    "MAX_WRONG", "REMEMBER", "RETURNING", "SPECIAL_NODES", "CallState", "Message", "SmsTurn", "TextState",
-    "TextTurn", "Turn", "apology", "find_node", "present", "receive", "resume", "sms_command", "sms_step", "start",
-    "step", "text_apology", "valid_state", "wants_stop",
+    "CALLBACK_CONFIRM", "CALLBACK_NUMBER", "CALLBACK_OFFER", "CLOSED", "MAIN_MENU", "MAX_SILENCES", "MAX_WRONG",
+    "REMEMBER", "RETURNING", "SPECIAL_NODES", "CallState", "Message", "TextState", "TextTurn", "Turn", "apology",
+    "find_node", "receive", "resume", "sms_command", "sms_step", "start", "step", "text_apology", "valid_state",
+    "wants_stop",
 ]
 
 
@@ -49,9 +47,5 @@ def resume(cat: Catalogue, state: CallState | TextState, outcome: Outcome) -> Tu
     """The one way back into the engine after an effect, for a call or a text: the state says
     which, the outcome's type says what was done and how it went."""
     if isinstance(state, CallState):
-        if not isinstance(outcome, CallOutcome):
-            raise TypeError(f"a call cannot resume with {outcome!r}")
         return resume_call(cat, state, outcome)
-    if not isinstance(outcome, TextOutcome):
-        raise TypeError(f"a text cannot resume with {outcome!r}")
     return resume_text(cat, state, outcome)
