@@ -63,6 +63,8 @@ STARTUP, LINE, CONSOLE, SERVE, PLATFORM = "startup", "line", "console", "serve",
 
 @dataclass(frozen=True)
 class Setting:
+    """One environment variable: its name, default, parser and meaning, and when it is read."""
+
     name: str
     # As it would be written in the environment; a function of the Startup where it depends on it.
     default: str | Callable[[Startup], str]
