@@ -49,7 +49,7 @@ bench: $(STAMP)
 
 # 200 callers and texters for 60 s against the Procfile's web process (about 2.5 minutes).
 soak: $(STAMP)
-	LINE_SOAK=1 $(BIN)/pytest tests/soak
+	LINE_SOAK=1 $(BIN)/pytest tests/reliability/soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests bench

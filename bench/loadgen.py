@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.soak.harness import PUBLIC, SignedClient, call_sid, message_sid  # noqa: E402
+from tests.reliability.soak.harness import PUBLIC, SignedClient, call_sid, message_sid  # noqa: E402
 
 MENU = PUBLIC + "/voice/menu?node=main&slow=0&misses=0&silences=0"
 

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.soak.harness import (  # noqa: E402
+from tests.reliability.soak.harness import (  # noqa: E402
     PUBLIC,
     SignedClient,
     WebProcess,

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import click
 from flask import Flask
 
 from . import config as line_config
+from . import extensions
+from .audio.clips import load_clips
 from .content import ContentError, load_catalogue
 from .db import db
 
@@ -31,26 +32,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _create_app(test_config: dict | None) -> Flask:
-    instance_path = os.environ.get("LINE_INSTANCE_PATH") or str(line_config.PROJECT_ROOT / "instance")
-    app = Flask(__name__, instance_path=instance_path)
+    start = line_config.startup()
+    app = Flask(__name__, instance_path=str(start.instance_path))
     app.config.from_object(line_config.Config)
-    dev_mode = os.environ.get("LINE_DEV_MODE") == "1"
-    app.config.update(line_config.from_environment(Path(app.instance_path), dev_mode))
+    app.config.update(line_config.from_environment(start))
     if test_config:
         app.config.update(test_config)
-    if app.config["DEV_MODE"] and not app.config["TWILIO_AUTH_TOKEN"]:
-        app.config["TWILIO_AUTH_TOKEN"] = line_config.development_token(Path(app.instance_path))
-    line_config.check(app.config)
-    app.config["TRUSTED_HOSTS"] = line_config.trusted_hosts(app.config)
+    line_config.finish(app)
     _configure_logging(app)
 
     catalogue = load_catalogue(app.config["PROMPTS_DIR"])
-    app.extensions["line.catalogue"] = catalogue
-    app.extensions["line.hints"] = catalogue.voice_hints()
     db.init_app(app)
-
-    from .audio_clips import init_clips
-    init_clips(app, catalogue)
+    extensions.init_app(app, catalogue, load_clips(Path(app.config["AUDIO_DIR"]), catalogue))
 
     from . import health, sms, voice, web_security
     web_security.init_app(app)
@@ -66,7 +59,7 @@ def _create_app(test_config: dict | None) -> Flask:
     from .cli import register_commands
     register_commands(app)
 
-    from .line_cli import line_cli
+    from .simulator.cli import line_cli
     app.cli.add_command(line_cli)
 
     from .simulator import init_simulator
@@ -78,18 +71,3 @@ def _create_app(test_config: dict | None) -> Flask:
 def _configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def print_dev_banner(app: Flask, port: int) -> None:
-    base = app.config["PUBLIC_BASE_URL"] or f"http://127.0.0.1:{port}"
-    click.echo(
-        "\nThe ALL information line (development mode)\n"
-        f"  Twilio auth token (local, kept in {app.instance_path}): {app.config['TWILIO_AUTH_TOKEN']}\n"
-        f"  Voice webhook: {base}/voice\n"
-        f"  SMS webhook:   {base}/sms\n"
-        f"  Health:        {base}/healthz\n"
-        + (f"  Simulator:     {base}/simulator\n" if app.config.get("SIMULATOR_ENABLED") else "")
-        + f"  Console:       {base}/admin (make an account: flask --app service admin create-user NAME)\n"
-        f"  Database:      {app.config['DATABASE_URL']}\n",
-        err=True,
-    )

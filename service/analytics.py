@@ -1,38 +1,23 @@
-"""Anonymous usage events. A caller is a salted hash, never a number.
+"""Anonymous usage events. A caller is a salted hash (``privacy.pseudonym``), never a number.
 
 Recording must never cost a caller their answer: a database fault is logged
 and the call carries on.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
 
-from flask import current_app, g
+from flask import g
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .clock import now
 from .db import db
 from .models import UsageEvent
+from .privacy import pseudonym
 
 log = logging.getLogger(__name__)
-
-
-def salt() -> bytes:
-    configured = current_app.config.get("ANALYTICS_SALT")
-    if configured:
-        return configured.encode()
-    # No salt configured: derive a stable one from the token, so hashes are still keyed.
-    token = current_app.config["TWILIO_AUTH_TOKEN"].encode()
-    return hmac.new(token, b"all-line analytics salt", hashlib.sha256).digest()
-
-
-def pseudonym(value: str) -> str:
-    """A salted hash of a phone number or call id: stable, not reversible without the salt."""
-    return hmac.new(salt(), value.strip().encode(), hashlib.sha256).hexdigest()
 
 
 # After a database fault, stop trying for a while: a caller must not wait on a
@@ -69,8 +54,3 @@ def flush(response):
                   len(pending), type(error).__name__)
     return response
 
-
-def masked(number: str) -> str:
-    """For logs: enough to tell numbers apart in a conversation, never the whole number."""
-    number = (number or "").strip()
-    return f"...{number[-3:]}" if len(number) > 3 else "..."

@@ -7,7 +7,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import config
 from .db import db
+from .extensions import loaded
 
 db_cli = AppGroup("db", help="The database schema.")
 
@@ -20,18 +22,31 @@ def db_upgrade() -> None:
 
 
 @click.command("serve")
-@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="$PORT or 5000")
+@click.option("--port", type=int, default=lambda: config.read("PORT"), show_default="$PORT or 5000")
 @with_appcontext
 def serve(port: int) -> None:
     """Run the line locally: schema up to date, token and webhook URLs printed, then serve."""
-    from . import print_dev_banner
-
     app = current_app._get_current_object()
     db.upgrade()
     print_dev_banner(app, port)
     from werkzeug.serving import run_simple
 
     run_simple("127.0.0.1", port, app, threaded=True)
+
+
+def print_dev_banner(app: Flask, port: int) -> None:
+    base = app.config["PUBLIC_BASE_URL"] or f"http://127.0.0.1:{port}"
+    click.echo(
+        "\nThe ALL information line (development mode)\n"
+        f"  Twilio auth token (local, kept in {app.instance_path}): {app.config['TWILIO_AUTH_TOKEN']}\n"
+        f"  Voice webhook: {base}/voice\n"
+        f"  SMS webhook:   {base}/sms\n"
+        f"  Health:        {base}/healthz\n"
+        + (f"  Simulator:     {base}/simulator\n" if app.config.get("SIMULATOR_ENABLED") else "")
+        + f"  Console:       {base}/admin (make an account: flask --app service admin create-user NAME)\n"
+        f"  Database:      {app.config['DATABASE_URL']}\n",
+        err=True,
+    )
 
 
 content_cli = AppGroup("content", help="The words of the line.")
@@ -42,11 +57,11 @@ content_cli = AppGroup("content", help="The words of the line.")
 def content_check() -> None:
     """Report every prompt; exit 1 if any would not be fit to say or send."""
     from . import clock
-    from .content_check import check, format_table
+    from .content import check, format_table
 
     app = current_app._get_current_object()
-    cat = app.extensions["line.catalogue"]
-    rows, failures, warnings = check(cat, app.extensions["line.clip_durations"], clock.now().date())
+    parts = loaded(app)
+    rows, failures, warnings = check(parts.catalogue, parts.clips.durations, clock.now().date())
     click.echo(format_table(rows))
     click.echo("(~ = estimated at 150 words a minute; no clip measured)")
     for warning in warnings:
@@ -96,25 +111,15 @@ def purge() -> None:
     30 days, inbound MessageSids older than 30 days (Twilio redelivers within hours), and texts
     sent, cancelled or parked more than OUTBOX_RETENTION_DAYS ago (with the numbers and words
     in them)."""
-    import datetime as dt
+    from . import inbound, outbox, returning
 
-    from sqlalchemy import delete, func
-
-    from . import returning
-    from .clock import now
-    from .models import OutboxMessage, ProcessedMessage
-
+    days = current_app.config["OUTBOX_RETENTION_DAYS"]
     forgotten = returning.purge_expired()
-    outbox_cutoff = now() - dt.timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"])
     with db.session() as session:
-        old_ids = session.execute(delete(ProcessedMessage).where(
-            ProcessedMessage.received_at < now() - returning.KEEP_FOR)).rowcount
-        old_texts = session.execute(delete(OutboxMessage).where(
-            OutboxMessage.state.in_(("sent", "cancelled", "parked")),
-            func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < outbox_cutoff)).rowcount
+        old_ids = inbound.purge_old(session)
+        old_texts = outbox.purge_finished(session, days)
     click.echo(f"purged {forgotten} returning-caller records, {old_ids} old message ids and "
-               f"{old_texts} texts sent, cancelled or parked more than "
-               f"{current_app.config['OUTBOX_RETENTION_DAYS']} days ago")
+               f"{old_texts} texts sent, cancelled or parked more than {days} days ago")
 
 
 def register_commands(app: Flask) -> None:

@@ -1,11 +1,14 @@
-"""The one clock of the application. Tests move time with ``set_clock``; nothing
-asks the database server for ``now()``."""
+"""The one clock of the application, and the line's own time zone. Tests move time with
+``set_clock``; nothing asks the database server for ``now()``."""
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
+# The line's local time: when series texts may go out, and the console's days and weeks.
+LONDON = ZoneInfo("Europe/London")
 
 
 def _system_now() -> dt.datetime:

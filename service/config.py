@@ -1,15 +1,29 @@
-"""Configuration: a Config object filled from the environment.
+"""Configuration, in one place: every environment variable the line reads is a row of ``SETTINGS``
+(its name, default, parser and meaning), and the README's Environment table documents the same
+rows (tests/test_readme.py holds the two together). Nothing else in the line reads ``os.environ``.
 
-Secrets are read from ``os.environ`` as strings and never parsed, so a token
-made only of digits stays a token.
+Values reach ``app.config`` in this order, each over the one before: ``Config`` (fixed values),
+the environment through ``SETTINGS``, then a test's own config. The operator console's rows are
+read only when the console is on. Secrets are read as strings and never parsed, so a token made
+only of digits stays a token.
 """
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,9 +32,52 @@ class ConfigError(RuntimeError):
     """The operator's configuration cannot run the line; the message says why."""
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+class Config:
+    """Fixed values; tests may override any of them."""
 
+    PROMPTS_DIR = PROJECT_ROOT / "prompts"
+    AUDIO_DIR = PROJECT_ROOT / "audio"
+    MAX_CONTENT_LENGTH = 64 * 1024
+    # Twilio sends a few kilobytes at most; anything bigger is not Twilio.
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
+    GATHER_TIMEOUT_SECONDS = 6
+    DIAL_TIMEOUT_SECONDS = 30
+    SAY_VOICE = "Polly.Amy"
+    SEND_BATCH_SIZE = 50
+    # 1, 2, 4 ... 60 minutes apart: eight tries ride out about two hours of Twilio trouble.
+    SEND_MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Startup:
+    """What is known before the app exists: its instance folder, and whether this is development."""
+
+    instance_path: Path
+    dev_mode: bool
+
+
+# When a row is read: before the app exists, by create_app, only when the console is on, by
+# `flask serve`, or not by the line at all (the Procfile hands it to gunicorn).
+STARTUP, LINE, CONSOLE, SERVE, PLATFORM = "startup", "line", "console", "serve", "platform"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, default, parser and meaning, and when it is read."""
+
+    name: str
+    # As it would be written in the environment; a function of the Startup where it depends on it.
+    default: str | Callable[[Startup], str]
+    # The text in the environment -> the value; None for a variable only another program reads.
+    parse: Callable[[str], Any] | None
+    description: str
+    # LINE and CONSOLE rows are kept in app.config under their own names.
+    when: str = LINE
+    # An empty value counts as unset (elsewhere empty is a value: SIMULATOR_ENABLED= is off).
+    blank_is_default: bool = False
+
+
+# -- parsers ----------------------------------------------------------------------------
 
 def normalise_database_url(url: str) -> str:
     """Heroku-style platforms hand out ``postgres://``; SQLAlchemy wants a driver name."""
@@ -31,62 +88,143 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class Config:
-    """Defaults; every value can be overridden by the environment or by tests."""
-
-    PROMPTS_DIR = PROJECT_ROOT / "prompts"
-    AUDIO_DIR = PROJECT_ROOT / "audio"
-    MAX_CONTENT_LENGTH = 64 * 1024
-    # Twilio sends a few kilobytes at most; anything bigger is not Twilio.
-    MAX_FORM_MEMORY_SIZE = 64 * 1024
-    GATHER_TIMEOUT_SECONDS = 6
-    DIAL_TIMEOUT_SECONDS = 30
-    SAY_VOICE = "Polly.Amy"
-    SEND_RATE_PER_SECOND = 1.0
-    SEND_BATCH_SIZE = 50
-    # 1, 2, 4 ... 60 minutes apart: eight tries ride out about two hours of Twilio trouble.
-    SEND_MAX_ATTEMPTS = 8
+def _database_url(raw: str) -> str:
+    return normalise_database_url(raw.strip())
 
 
-def from_environment(instance_path: Path, dev_mode: bool) -> dict:
-    """Read the documented environment variables into config keys."""
-    default_db = f"sqlite:///{instance_path / 'line.db'}"
-    settings = {
-        "DEV_MODE": dev_mode,
-        "TWILIO_AUTH_TOKEN": _env("TWILIO_AUTH_TOKEN"),
-        "TWILIO_ACCOUNT_SID": _env("TWILIO_ACCOUNT_SID"),
-        "TWILIO_PHONE_NUMBER": _env("TWILIO_PHONE_NUMBER"),
-        "TWILIO_MESSAGING_SERVICE_SID": _env("TWILIO_MESSAGING_SERVICE_SID"),
-        "TWILIO_API_URL": _env("TWILIO_API_URL", "https://api.twilio.com"),
-        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL").rstrip("/"),
-        "AUDIO_BASE_URL": _env("AUDIO_BASE_URL").rstrip("/"),
-        "DATABASE_URL": normalise_database_url(_env("DATABASE_URL", default_db)),
-        "ANALYTICS_SALT": _env("ANALYTICS_SALT"),
-        # The web simulator drives the webhooks with the auth token: on under `make run` only.
-        "SIMULATOR_ENABLED": _env("SIMULATOR_ENABLED", "1" if dev_mode else "") == "1",
-        # Host names besides PUBLIC_BASE_URL's that requests may name (a second domain).
-        "ALLOWED_HOSTS": [h.strip().lower() for h in _env("ALLOWED_HOSTS").split(",") if h.strip()],
-    }
-    codes = _env("ALLOWED_COUNTRY_CODES", "44")
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _origin(raw: str) -> str:
+    return raw.strip().rstrip("/")
+
+
+def _flag(raw: str) -> bool:
+    return raw.strip() == "1"
+
+
+def _host_names(raw: str) -> list[str]:
+    return [host.strip().lower() for host in raw.strip().split(",") if host.strip()]
+
+
+def _calling_codes(raw: str) -> list[int]:
+    codes = raw.strip()
     try:
-        settings["ALLOWED_COUNTRY_CODES"] = [int(code.strip().lstrip("+")) for code in codes.split(",") if code.strip()]
+        found = [int(code.strip().lstrip("+")) for code in codes.split(",") if code.strip()]
     except ValueError as exc:
         raise ConfigError(f"ALLOWED_COUNTRY_CODES must list calling codes like 44 or 44,353, not {codes!r}") from exc
-    if not settings["ALLOWED_COUNTRY_CODES"]:
+    if not found:
         raise ConfigError("ALLOWED_COUNTRY_CODES must list at least one calling code (44 for the UK)")
-    retention = _env("OUTBOX_RETENTION_DAYS", "30")
-    if not retention.isdigit() or int(retention) < 1:
-        raise ConfigError(f"OUTBOX_RETENTION_DAYS must be a whole number of days, 1 or more, not {retention!r}")
-    settings["OUTBOX_RETENTION_DAYS"] = int(retention)
-    rate = _env("SEND_RATE_PER_SECOND")
-    if rate:
+    return found
+
+
+def _whole_number(name: str, minimum: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
         try:
-            settings["SEND_RATE_PER_SECOND"] = float(rate)
+            value = int(raw.strip())
         except ValueError as exc:
-            raise ConfigError(f"SEND_RATE_PER_SECOND must be a number, not {rate!r}") from exc
-        if settings["SEND_RATE_PER_SECOND"] <= 0:
-            raise ConfigError("SEND_RATE_PER_SECOND must be above 0")
-    return settings
+            raise ConfigError(f"{name} must be a whole number, not {raw.strip()!r}") from exc
+        if value < minimum:
+            raise ConfigError(f"{name} must be {minimum} or more, not {value}")
+        return value
+
+    return parse
+
+
+def _texts_per_second(raw: str) -> float:
+    try:
+        rate = float(raw.strip())
+    except ValueError as exc:
+        raise ConfigError(f"SEND_RATE_PER_SECOND must be a number, not {raw.strip()!r}") from exc
+    if rate <= 0:
+        raise ConfigError("SEND_RATE_PER_SECOND must be above 0")
+    return rate
+
+
+def _console_mode(raw: str) -> str:
+    value = str(raw).strip().lower()
+    if value not in ("on", "off", "auto"):
+        raise ConfigError(f"ADMIN_CONSOLE must be 'on', 'off' or 'auto', not {value!r}")
+    return value
+
+
+# -- the table --------------------------------------------------------------------------
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("LINE_DEV_MODE", "", lambda raw: raw == "1",
+            "1 is development (`make run`): a local token and console key, the simulator on",
+            when=STARTUP),
+    Setting("LINE_INSTANCE_PATH", lambda start: str(PROJECT_ROOT / "instance"), Path,
+            "the folder for local files: development secrets and the default SQLite database",
+            when=STARTUP, blank_is_default=True),
+    Setting("TWILIO_AUTH_TOKEN", "", _text, "checks X-Twilio-Signature on every webhook; required"),
+    Setting("TWILIO_ACCOUNT_SID", "", _text, "the Twilio account that sends texts"),
+    Setting("TWILIO_PHONE_NUMBER", "", _text, "the number outbound texts come from"),
+    Setting("TWILIO_MESSAGING_SERVICE_SID", "", _text, "a Messaging Service that sends instead of a number"),
+    Setting("TWILIO_API_URL", "https://api.twilio.com", _text, "Twilio's REST base URL (a fake, in tests)"),
+    Setting("PUBLIC_BASE_URL", "", _origin, "the https origin Twilio calls: signed URLs and action URLs"),
+    Setting("AUDIO_BASE_URL", "", _origin, "a copy of audio/ on a CDN, for <Play>"),
+    Setting("DATABASE_URL", lambda start: f"sqlite:///{start.instance_path / 'line.db'}", _database_url,
+            "the database (SQLite under the instance folder by default)"),
+    Setting("ANALYTICS_SALT", "", _text, "the salt of every pseudonym (else derived from the auth token)"),
+    Setting("SIMULATOR_ENABLED", lambda start: "1" if start.dev_mode else "", _flag,
+            "1 serves the web simulator (on in development)"),
+    Setting("ALLOWED_HOSTS", "", _host_names, "more host names requests may use, comma-separated"),
+    Setting("ALLOWED_COUNTRY_CODES", "44", _calling_codes, "the calling codes the line texts with"),
+    Setting("OUTBOX_RETENTION_DAYS", "30", _whole_number("OUTBOX_RETENTION_DAYS", 1),
+            "days a finished text is kept before `purge` deletes it"),
+    Setting("SEND_RATE_PER_SECOND", "1", _texts_per_second, "texts a second, per worker process",
+            blank_is_default=True),
+    Setting("ADMIN_CONSOLE", "auto", _console_mode, "auto, on or off: the operator console", when=CONSOLE),
+    Setting("SECRET_KEY", "", _text, "signs the console's sessions and form tokens", when=CONSOLE),
+    Setting("CALLBACK_RETENTION_DAYS", "30", _whole_number("CALLBACK_RETENTION_DAYS", 1),
+            "days a done callback request is kept", when=CONSOLE),
+    Setting("ADMIN_LOGIN_RATE_LIMIT", "5 per minute", _text, "console login attempts per address", when=CONSOLE),
+    # Per account name, from any address: the limit that holds even when addresses can be spoofed.
+    Setting("ADMIN_LOGIN_NAME_RATE_LIMIT", "20 per hour", _text, "console login attempts per account name",
+            when=CONSOLE),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", _text, "where login attempts are counted", when=CONSOLE),
+    # How many proxies (the platform's router) put the caller's address in X-Forwarded-For.
+    Setting("ADMIN_PROXY_HOPS", "0", _whole_number("ADMIN_PROXY_HOPS", 0),
+            "proxies whose X-Forwarded-For entry is believed", when=CONSOLE),
+    Setting("ADMIN_SESSION_HOURS", "8", _whole_number("ADMIN_SESSION_HOURS", 1), "hours a console login lasts",
+            when=CONSOLE),
+    Setting("PORT", "5000", int, "the port `flask serve` binds (gunicorn's, in the Procfile)", when=SERVE),
+    Setting("WEB_CONCURRENCY", "2", None, "gunicorn's worker processes (the Procfile reads it)", when=PLATFORM),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def read(name: str, start: Startup | None = None) -> Any:
+    """One variable from the environment, parsed (its default when it is unset)."""
+    setting = BY_NAME[name]
+    raw = os.environ.get(name)
+    if raw is None or (setting.blank_is_default and not raw):
+        raw = setting.default(start) if callable(setting.default) else setting.default
+    return setting.parse(raw)
+
+
+def startup() -> Startup:
+    return Startup(read("LINE_INSTANCE_PATH"), read("LINE_DEV_MODE"))
+
+
+def from_environment(start: Startup) -> dict:
+    """The line's settings, as config keys (LINE_DEV_MODE is kept as DEV_MODE)."""
+    found = {"DEV_MODE": start.dev_mode}
+    for setting in SETTINGS:
+        if setting.when == LINE:
+            found[setting.name] = read(setting.name, start)
+    return found
+
+
+def finish(app: Flask) -> None:
+    """After the environment and a test's config: the development token, the checks that refuse
+    to run, and the hosts requests may name."""
+    if app.config["DEV_MODE"] and not app.config["TWILIO_AUTH_TOKEN"]:
+        app.config["TWILIO_AUTH_TOKEN"] = development_token(Path(app.instance_path))
+    check(app.config)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
 
 
 def trusted_hosts(config: dict) -> list[str] | None:
@@ -179,3 +317,67 @@ def check(config: dict) -> None:
                             "like line.example.org,www.line.example.org)")
     if problems:
         raise ConfigError("The ALL line cannot start:\n  - " + "\n  - ".join(problems))
+
+
+# -- the operator console ---------------------------------------------------------------
+
+MIN_SECRET_KEY_LENGTH = 32
+DEV_KEY_FILENAME = "dev-secret-key"
+
+
+def console_enabled(app: Flask) -> bool:
+    """``ADMIN_CONSOLE``: ``on`` (refuse to start without a SECRET_KEY), ``off``, or ``auto``
+    (the default): on when a SECRET_KEY is set (always in development and tests), otherwise
+    off with a loud log line. The phone and SMS line must never go down for want of the
+    console's key: callers come first."""
+    configured = app.config.get("ADMIN_CONSOLE")
+    value = _console_mode(configured) if configured else read("ADMIN_CONSOLE")
+    if value != "auto":
+        return value == "on"
+    if app.config.get("SECRET_KEY") or read("SECRET_KEY") or app.config.get("DEV_MODE") or app.config.get("TESTING"):
+        return True
+    log.error("operator console is OFF: SECRET_KEY is not set. The phone and SMS line run as normal; "
+              "set SECRET_KEY (64 random hex characters) to serve /admin and its commands.")
+    return False
+
+
+def configure_console(app: Flask) -> None:
+    """Fill the console's config keys (a test's own values win) and refuse to start without a
+    usable secret key."""
+    config = app.config
+    relaxed = bool(config.get("DEV_MODE") or config.get("TESTING"))
+    for setting in SETTINGS:
+        if setting.when == CONSOLE and setting.name not in ("ADMIN_CONSOLE", "SECRET_KEY"):
+            config.setdefault(setting.name, read(setting.name))
+    config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=config["ADMIN_SESSION_HOURS"])
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if not relaxed:
+        config["SESSION_COOKIE_SECURE"] = True
+
+    key = config.get("SECRET_KEY") or read("SECRET_KEY")
+    if not key and config.get("DEV_MODE"):
+        key = development_secret_key(Path(app.instance_path))
+    if not key and config.get("TESTING"):
+        key = secrets.token_hex(32)
+    if not key:
+        raise ConfigError(
+            "The ALL line cannot start:\n  - SECRET_KEY is not set: the operator console signs its "
+            "login sessions and form tokens with it. Set it to a long random string, for example "
+            "the output of `python -c 'import secrets; print(secrets.token_hex(32))'`, and keep it "
+            "the same on every process and machine (or run `make run` for a local development line)."
+        )
+    # Also in development: a short key lets anyone forge a console session and read callers' numbers.
+    length = len(key) if isinstance(key, str | bytes) else 0
+    if length < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"The ALL line cannot start:\n  - SECRET_KEY is too short ({length} characters): use at least "
+            f"{MIN_SECRET_KEY_LENGTH} random characters, for example the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    config["SECRET_KEY"] = key
+
+
+def development_secret_key(instance_path: Path) -> str:
+    """The local console key of `make run` (kept beside the dev token)."""
+    return local_secret(instance_path, DEV_KEY_FILENAME, 32)

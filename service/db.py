@@ -8,7 +8,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import current_app
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,15 +27,21 @@ class _Bound:
 class Database:
     """Flask-style extension: each app gets its own engine, found through ``current_app``."""
 
+    KEY = "line_db"
+
     def init_app(self, app) -> None:
         url = app.config["DATABASE_URL"]
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        app.extensions["line.db"] = _Bound(url)
+        app.extensions[self.KEY] = _Bound(url)
 
     @property
     def _bound(self) -> _Bound:
-        return current_app.extensions["line.db"]
+        return current_app.extensions[self.KEY]
+
+    def engine_for(self, app) -> Engine:
+        """An app's engine, outside a request (tests close it when they are done)."""
+        return app.extensions[self.KEY].engine
 
     @property
     def engine(self) -> Engine:
@@ -55,6 +62,20 @@ class Database:
 
     def upgrade(self) -> None:
         upgrade(self.engine.url.render_as_string(hide_password=False))
+
+
+def insert_ignoring_duplicates(session: Session, model, values: dict, key: str) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row is new."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    elif dialect == "sqlite":
+        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    else:
+        statement = insert(model).values(**values)
+    # rowcount is not reliable for INSERT on every driver; a returned row is.
+    column = getattr(model, key)
+    return session.execute(statement.returning(column)).first() is not None
 
 
 def make_engine(url: str) -> Engine:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from .content import current_catalogue
 from .db import db
+from .extensions import loaded
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -15,9 +15,9 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    cat = current_catalogue()
+    cat = loaded().catalogue
     body = {"status": "ok", "database": "ok", "topics": len(cat.topics),
-            "clips": current_app.extensions["line.clip_count"]}
+            "clips": loaded().clips.count}
     try:
         db.ping()
     except SQLAlchemyError as error:

@@ -1,5 +1,6 @@
-"""Tables. Times are stored as UTC; phone numbers in E.164, and only where a
-text must be sent to them (subscribers, outbox). Analytics keep a salted hash."""
+"""Tables, the console's accounts among them. Times are stored as UTC; phone numbers in E.164,
+and only where a text must be sent to them (subscribers, outbox) or a person called back
+(callback requests). Analytics keep a salted hash."""
 from __future__ import annotations
 
 import datetime as dt
@@ -147,5 +148,24 @@ class ReturningCaller(Base):
     remembered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now, index=True)
 
 
-# The console's accounts are on the same Base (Alembic and the migration check see them).
-from .admin import models as _admin_models  # noqa: E402,F401
+class AdminUser(Base):
+    """A person who may use the operator console. Only a password hash is stored."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # In every login session's cookie; logging out replaces it, so a copied cookie stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+    # Flask-Login's user protocol; every stored account may log in.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        # Flask-Login's "alternative token": the id alone would outlive a logout.
+        return f"{self.id}:{self.session_token}"

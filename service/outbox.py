@@ -8,34 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, update
 from sqlalchemy.orm import Session
 
 from .clock import now
-from .models import OutboxMessage, ProcessedMessage
+from .db import insert_ignoring_duplicates
+from .models import OutboxMessage
 
 OPEN_STATES = ("queued", "failed", "sending")
-
-
-def insert_ignoring_duplicates(session: Session, model, values: dict, key: str) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; True when the row is new."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
-    elif dialect == "sqlite":
-        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
-    else:
-        statement = insert(model).values(**values)
-    # rowcount is not reliable for INSERT on every driver; a returned row is.
-    column = getattr(model, key)
-    return session.execute(statement.returning(column)).first() is not None
-
-
-def first_delivery(session: Session, message_sid: str) -> bool:
-    """Record an inbound MessageSid; False when it was already handled (a redelivery)."""
-    return insert_ignoring_duplicates(session, ProcessedMessage,
-                                       {"message_sid": message_sid, "received_at": now()}, "message_sid")
 
 
 def enqueue(session: Session, *, kind: str, dedupe_key: str, to_number: str, body: str,
@@ -58,3 +38,12 @@ def cancel_for_number(session: Session, to_number: str, reason: str) -> int:
         .values(state="cancelled", last_error=reason)
     )
     return result.rowcount
+
+
+def purge_finished(session: Session, retention_days: int) -> int:
+    """Delete texts sent, cancelled or parked more than ``retention_days`` ago (with the numbers
+    and words in them); how many went."""
+    cutoff = now() - dt.timedelta(days=retention_days)
+    return session.execute(delete(OutboxMessage).where(
+        OutboxMessage.state.in_(("sent", "cancelled", "parked")),
+        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff)).rowcount

@@ -28,6 +28,22 @@ def _valid_uk(number: str) -> PhoneNumber | None:
     return parsed if phonenumbers.region_code_for_number(parsed) == HOME_REGION else None
 
 
+def is_e164(number: str) -> bool:
+    """A valid number written in E.164 ("+44 808 808 0000"), as a number to dial is kept."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return number.startswith("+") and phonenumbers.is_valid_number(parsed)
+
+
+def national(number: str) -> str:
+    """A number as people in the UK write it ("07400 123456"), for an operator to dial; as it was
+    given when it is no number."""
+    parsed = _parse(number)
+    return number if parsed is None else phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 def e164(number: str) -> str | None:
     """"+447700900123" for any way a UK number is written; None if it cannot be a number.
 

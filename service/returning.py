@@ -10,10 +10,11 @@ import logging
 from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import analytics, phones
+from . import phones
 from .clock import now
 from .db import db
 from .models import ReturningCaller
+from .privacy import pseudonym
 
 log = logging.getLogger(__name__)
 KEEP_FOR = dt.timedelta(days=30)
@@ -29,7 +30,7 @@ def last_topic(caller: str) -> str | None:
         return None
     try:
         with db.session() as session:
-            found = session.get(ReturningCaller, analytics.pseudonym(caller))
+            found = session.get(ReturningCaller, pseudonym(caller))
             if found is None:
                 return None
             if found.remembered_at < now() - KEEP_FOR:
@@ -45,7 +46,7 @@ def remember(caller: str, topic: str) -> str:
     """Store the caller's consent and topic; return the prompt id to say."""
     try:
         with db.session() as session:
-            key = analytics.pseudonym(caller)
+            key = pseudonym(caller)
             found = session.get(ReturningCaller, key, with_for_update=True)
             if found is None:
                 session.add(ReturningCaller(caller_hash=key, topic=topic, remembered_at=now()))

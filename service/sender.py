@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from zoneinfo import ZoneInfo
 
 import requests
 from flask import Flask
@@ -26,21 +25,21 @@ from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
 from . import phones, subscriptions
-from .analytics import masked
-from .clock import now
+from .clock import LONDON, now
 from .db import db
+from .delivery import UNSUBSCRIBED
+from .extensions import loaded
 from .models import OutboxMessage, Subscriber
+from .privacy import masked
 
 log = logging.getLogger(__name__)
 
-LONDON = ZoneInfo("Europe/London")
 SERIES_HOURS = (dt.time(9, 0), dt.time(20, 0))
 STALE_CLAIM = dt.timedelta(minutes=10)
 RETRY_BASE = dt.timedelta(seconds=60)
 RETRY_CAP = dt.timedelta(hours=1)
 # A caller waiting for "text me this" goes before the weekly series.
 SEND_ORDER = (case((OutboxMessage.kind == "text_me", 0), else_=1), OutboxMessage.due_at, OutboxMessage.id)
-UNSUBSCRIBED = 21610  # Twilio: the recipient has opted out (STOP) at the carrier.
 
 
 class SenderConfigError(RuntimeError):
@@ -101,7 +100,7 @@ class Sender:
             log.warning("PUBLIC_BASE_URL is not set: texts are sent without a delivery StatusCallback")
             return None
         with self.app.test_request_context(base_url=base):
-            from .signatures import external_url
+            from .urls import external_url
 
             return external_url("sms.delivery_status")
 
@@ -254,7 +253,7 @@ class Sender:
                         moment: dt.datetime) -> None:
         """A series text is done with (sent, or parked for good): the next is due a week later."""
         if row.kind == "series" and subscriber is not None and row.series_position is not None:
-            subscriptions.series_text_sent(session, self.app.extensions["line.catalogue"], subscriber,
+            subscriptions.series_text_sent(session, loaded(self.app).catalogue, subscriber,
                                            row.series_position, moment)
 
     def _sent(self, row_id: int, sid: str) -> None:
@@ -315,7 +314,7 @@ class Sender:
                 subscriptions.opt_out(session, to_number)  # locks the subscriber, then the rows
                 row = session.get(OutboxMessage, row_id)
                 row.last_error = f"{reason}: unsubscribed at the carrier; opted out"
-                log.info("text %d: %s has opted out at the carrier (21610)", row_id, masked(to_number))
+                log.info("text %d: %s has opted out at the carrier (%d)", row_id, masked(to_number), UNSUBSCRIBED)
             self.counts["cancelled"] += 1
         elif error.status == 429 or error.status >= 500:
             self._retry(token, row_id, reason)

@@ -1,7 +1,7 @@
 """Twilio webhook signatures: every webhook is checked; a bad one gets 403 and nothing else.
 
 Behind a platform's router the app sees an internal URL, so the URL Twilio
-signed is rebuilt from PUBLIC_BASE_URL plus the path and query it requested.
+signed is rebuilt on the public origin (``urls.public_url``) from the path and query it requested.
 """
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import logging
 import re
 from functools import cache
 
-from flask import abort, current_app, g, request, url_for
+from flask import abort, current_app, g, request
 from twilio.request_validator import RequestValidator
+
+from .urls import public_url
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +28,6 @@ def valid_sid(value: str) -> bool:
 @cache
 def _validator(token: str) -> RequestValidator:
     return RequestValidator(token)
-
-
-def public_url(path_and_query: str) -> str:
-    """An absolute URL on the public origin Twilio calls (PUBLIC_BASE_URL, else this request's)."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/")
-    return base + path_and_query
-
-
-def external_url(endpoint: str, **values) -> str:
-    """``url_for`` on the public origin, for every action and callback URL Twilio will call."""
-    return public_url(url_for(endpoint, **values))
 
 
 def signed_url() -> str:

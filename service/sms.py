@@ -1,24 +1,39 @@
-"""The SMS channel: Twilio's message webhook in, a TwiML reply out.
+"""The SMS channel: Twilio's message webhook in, the engine's reply out as TwiML.
 
-Order matters: the MessageSid is recorded first (a redelivery gets nothing),
-then STOP is honoured before anything else, then an opted-out number gets no
-reply to anything but START, then the menu engine answers.
+The MessageSid is recorded first (a redelivery gets nothing, and reaches no engine); then the
+engine decides everything else (STOP first, then START, then an opted-out number, then the
+menus), and each effect it asks for goes to the module that owns its storage, in the same
+transaction as the MessageSid.
 """
 from __future__ import annotations
 
 import logging
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import analytics, clock, menu, phones, subscriptions
-from .analytics import masked
-from .content import current_catalogue
+from . import analytics, delivery, engine, inbound, phones, sms_sessions, subscriptions
+from .content import Catalogue
 from .db import db
-from .models import OutboxMessage, SmsSession
-from .outbox import first_delivery, insert_ignoring_duplicates
+from .engine import Message, TextTurn
+from .engine.effects import (
+    AbroadGreeted,
+    ConfirmSeries,
+    GreetAbroad,
+    JoinSeries,
+    KeepMenu,
+    OptIn,
+    OptOut,
+    RecallTexter,
+    SeriesAnswered,
+    TextEffect,
+    TexterRecalled,
+    TextOutcome,
+)
+from .extensions import current_catalogue
+from .privacy import masked
 from .signatures import require_twilio_signature, valid_sid
 
 log = logging.getLogger(__name__)
@@ -28,7 +43,6 @@ bp.after_request(analytics.flush)
 
 # Twilio joins a long message into one Body of at most 1,600 characters.
 MAX_BODY = 1600
-DELIVERY_STATES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
 
 
 def _reply(text: str | None) -> Response:
@@ -38,77 +52,65 @@ def _reply(text: str | None) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def _message(abroad: bool = False) -> Message:
+    """The text as the engine reads it."""
+    return Message(request.form.get("Body", "")[:MAX_BODY], request.form.get("OptOutType", "").strip().lower(), abroad)
+
+
 @bp.post("")
 def incoming_text() -> Response:
     cat = current_catalogue()
     sid = request.form.get("MessageSid", "")
     sender = request.form.get("From", "")
-    body = request.form.get("Body", "")[:MAX_BODY]
     phone = phones.e164(sender)
     if not valid_sid(sid) or phone is None:
         log.warning("text without a usable MessageSid or From (%s)", masked(sender))
-        return _reply(cat.prompts["sms_error"].text)
-    # With Advanced Opt-Out, Twilio has already answered STOP/START/HELP itself, and names
-    # which (also for its own keywords, in other languages, that this line does not know).
-    opt_out_type = request.form.get("OptOutType", "").strip().lower()
-    twilio_answered = opt_out_type in ("stop", "start", "help")
-    command = opt_out_type if twilio_answered else menu.sms_command(cat, body)
-    abroad = not phones.in_countries(phone, current_app.config["ALLOWED_COUNTRY_CODES"])
+        return _reply(engine.text_apology(cat))
+    message = _message(abroad=not phones.in_countries(phone, current_app.config["ALLOWED_COUNTRY_CODES"]))
     with db.session() as session:
-        if not first_delivery(session, sid):
+        if not inbound.first_delivery(session, sid):
             log.info("message %s was delivered again: no second reply", sid)
             return _reply(None)
-        if abroad:
-            return _reply(_abroad(session, cat, phone, command))
-        if command == "stop":
-            subscriptions.opt_out(session, phone)
-            log.info("message %s: %s opted out", sid, masked(sender))
-            return _reply(None if twilio_answered else cat.prompts["sms_stop"].text)
-        if command == "start":
-            subscriptions.opt_in(session, phone)
-            if twilio_answered and menu.sms_command(cat, body) == "yes":
-                # Twilio counts YES as an opt-in word; after JOIN it is also the line's confirmation.
-                return _reply(subscriptions.confirm(session, cat, phone))
-            return _reply(None if twilio_answered else cat.prompts["sms_start"].text)
-        if subscriptions.is_opted_out(session, phone):
-            if command != "join":
-                return _reply(None)
-            # Asking for the series again is asking for texts again.
-            subscriptions.opt_in(session, phone)
-        number_hash = analytics.pseudonym(phone)
-        saved = session.get(SmsSession, number_hash)
-        turn = menu.sms_step(cat, saved.menu if saved else None, body, saved.topic if saved else None)
-        reply = turn.reply
-        if turn.action == "join":
-            reply = subscriptions.join(session, cat, phone)
-        elif turn.action == "yes":
-            reply = subscriptions.confirm(session, cat, phone)
-        elif command == "help" and twilio_answered:
-            reply = None
-        remember_menu(session, number_hash, turn.menu, turn.topic)
-    analytics.record("sms", phone, sid, "reached" if turn.reached else (turn.action or command or "text"),
-                     turn.reached)
-    return _reply(reply)
+        turn = _converse(session, cat, sid, phone, engine.receive(cat, message))
+    if turn.event:
+        analytics.record("sms", phone, sid, turn.event, turn.reached)
+    return _reply(turn.reply)
 
 
-def _abroad(session, cat, phone: str, command: str | None) -> str | None:
-    """A number outside ALLOWED_COUNTRY_CODES: one short reply, ever, and nothing else (no series,
-    no later texts): every reply costs the charity, and SMS pumping sends thousands."""
-    if command == "stop":
+def _converse(session: Session, cat: Catalogue, sid: str, phone: str, turn: TextTurn) -> TextTurn:
+    """Carry out each turn's effects in order; the answer to a question resumes the engine."""
+    while True:
+        answer = None
+        for effect in turn.effects:
+            answer = _carry_out(session, cat, sid, phone, effect)
+        if answer is None:
+            return turn
+        turn = engine.resume(cat, turn.state, answer)
+
+
+def _carry_out(session: Session, cat: Catalogue, sid: str, phone: str, effect: TextEffect) -> TextOutcome | None:
+    """Hand one effect to the module that owns its storage; a question returns its answer."""
+    if isinstance(effect, OptOut):
         subscriptions.opt_out(session, phone)
+        log.info("message %s: %s opted out", sid, masked(phone))
         return None
-    first = insert_ignoring_duplicates(session, SmsSession, {"number_hash": analytics.pseudonym(phone),
-                                                             "menu": menu.MAIN_MENU, "updated_at": clock.now()},
-                                       "number_hash")
-    log.info("text from %s, outside the allowed countries: %s", masked(phone), "one reply" if first else "no reply")
-    return cat.prompts["sms_abroad"].text if first else None
-
-
-def remember_menu(session, number_hash: str, menu_id: str, topic: str | None = None) -> None:
-    """Upsert: two first texts from one number at once must not collide."""
-    values = {"menu": menu_id, "topic": topic, "updated_at": clock.now()}
-    if not insert_ignoring_duplicates(session, SmsSession, {"number_hash": number_hash, **values}, "number_hash"):
-        session.execute(update(SmsSession).where(SmsSession.number_hash == number_hash).values(**values))
+    if isinstance(effect, OptIn):
+        subscriptions.opt_in(session, phone)
+        return None
+    if isinstance(effect, KeepMenu):
+        sms_sessions.keep(session, phone, effect.menu, effect.topic)
+        return None
+    if isinstance(effect, GreetAbroad):
+        first = sms_sessions.first_contact(session, phone)
+        log.info("text from %s, outside the allowed countries: %s", masked(phone), "one reply" if first else "no reply")
+        return AbroadGreeted(first)
+    if isinstance(effect, RecallTexter):
+        return TexterRecalled(subscriptions.is_opted_out(session, phone), *sms_sessions.recall(session, phone))
+    if isinstance(effect, JoinSeries):
+        return SeriesAnswered(subscriptions.join(session, cat, phone))
+    if isinstance(effect, ConfirmSeries):
+        return SeriesAnswered(subscriptions.confirm(session, cat, phone))
+    raise TypeError(f"no handler for {effect!r}")
 
 
 @bp.post("/status")
@@ -116,16 +118,9 @@ def delivery_status() -> Response:
     """Twilio's StatusCallback for texts sent from the outbox."""
     sid = request.form.get("MessageSid", "")
     status = request.form.get("MessageStatus", "")
-    if status in DELIVERY_STATES and valid_sid(sid):
+    if status in delivery.DELIVERY_STATES and valid_sid(sid):
         with db.session() as session:
-            message = session.scalars(select(OutboxMessage).where(OutboxMessage.twilio_sid == sid)).first()
-            if message is not None:
-                message.delivery_status = status
-                error_code = request.form.get("ErrorCode", "")
-                if error_code:
-                    message.last_error = f"Twilio error {error_code[:10]} ({status})"
-                    if error_code == "21610":
-                        subscriptions.opt_out(session, message.to_number)
+            delivery.record_status(session, sid, status, request.form.get("ErrorCode", ""))
     return Response(status=204)
 
 
@@ -141,14 +136,8 @@ def apologise(error: Exception) -> Response:
     log.exception("text %s failed", request.form.get("MessageSid", "unknown")[:64])
     if request.path.endswith("/status"):
         return Response(status=204)
-    if isinstance(error, SQLAlchemyError) and _is_stop():
+    if isinstance(error, SQLAlchemyError) and engine.wants_stop(current_catalogue(), _message()):
         log.error("STOP from %s could not be stored: answered 503 so that Twilio delivers it again",
                   masked(request.form.get("From", "")))
         return Response(status=503, headers={"Retry-After": "30"})
-    return _reply(current_catalogue().prompts["sms_error"].text)
-
-
-def _is_stop() -> bool:
-    if request.form.get("OptOutType", "").strip().lower() == "stop":
-        return True
-    return menu.sms_command(current_catalogue(), request.form.get("Body", "")[:MAX_BODY]) == "stop"
+    return _reply(engine.text_apology(current_catalogue()))

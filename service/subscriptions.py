@@ -6,18 +6,17 @@ text it queues commit together or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import outbox
-from .clock import now
+from .clock import LONDON, now
 from .content import Catalogue
+from .db import insert_ignoring_duplicates
 from .models import Subscriber
 
 SERIES_INTERVAL = dt.timedelta(days=7)
-LONDON = ZoneInfo("Europe/London")
 
 
 def same_time_next_week(moment: dt.datetime) -> dt.datetime:
@@ -36,7 +35,7 @@ def find(session: Session, phone: str, lock: bool = False) -> Subscriber | None:
 def _get_or_create(session: Session, phone: str) -> Subscriber:
     subscriber = find(session, phone, lock=True)
     if subscriber is None:
-        outbox.insert_ignoring_duplicates(session, Subscriber, {
+        insert_ignoring_duplicates(session, Subscriber, {
             "phone": phone, "state": "none", "series_position": 0,
             "created_at": now(), "updated_at": now()}, "phone")
         subscriber = find(session, phone, lock=True)

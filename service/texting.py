@@ -6,9 +6,9 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import outbox, phones, subscriptions
-from .analytics import masked
 from .content import Catalogue
 from .db import db
+from .privacy import masked
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from .content import Catalogue
-from .menu import Transfer, Turn
+from .engine import Turn
+from .engine.effects import Transfer
 
 log = logging.getLogger(__name__)
 

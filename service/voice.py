@@ -1,22 +1,34 @@
-"""The voice channel: Twilio's call webhooks in, TwiML out.
+"""The voice channel: Twilio's call webhooks in, the engine's turns out as TwiML.
 
 Call state travels in the action URLs (node, slow, misses, silences), so any
-worker on any machine can answer the next step.
+worker on any machine can answer the next step. An effect goes to the module that
+owns it (texting, returning, callbacks); its outcome resumes the engine.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
 
 from flask import Blueprint, Response, current_app, g, request
 
-from . import analytics, callbacks, clock, hours, menu, returning, texting, twiml
-from .analytics import masked
-from .content import current_catalogue
-from .menu import BookCallback, CallState, Remember, TextTopic, Turn
-from .signatures import external_url, require_twilio_signature, valid_sid
+from . import analytics, callbacks, clock, engine, hours, returning, texting, twiml
+from .engine import CallState, Turn
+from .engine.effects import (
+    BookCallback,
+    CallbackBooked,
+    CallEffect,
+    CallOutcome,
+    DialEnded,
+    Remember,
+    Remembered,
+    Texted,
+    TextTopic,
+    Transfer,
+)
+from .extensions import current_catalogue, loaded
+from .privacy import masked
+from .signatures import require_twilio_signature, valid_sid
+from .urls import external_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -24,27 +36,6 @@ bp.before_request(require_twilio_signature)
 bp.after_request(analytics.flush)
 
 NODE_PATTERN = re.compile(r"[a-z_]{1,32}")
-SEALED_PATTERN = re.compile(r"[0-9a-f]{2,30}")
-
-
-def _pad(call_sid: str) -> bytes:
-    token = current_app.config["TWILIO_AUTH_TOKEN"].encode()
-    return hmac.new(token, b"callback number:" + call_sid.encode(), hashlib.sha256).digest()
-
-
-def seal_number(number: str, call_sid: str) -> str:
-    """A keyed callback number travels in the action URL, which platforms log: never in clear.
-
-    XOR with an HMAC keystream unique to the call (a one-time pad per call); the URL is
-    signed by Twilio, so it cannot be altered either."""
-    return bytes(a ^ b for a, b in zip(number.encode(), _pad(call_sid), strict=False)).hex()
-
-
-def open_number(sealed: str, call_sid: str) -> str:
-    if not SEALED_PATTERN.fullmatch(sealed) or len(sealed) % 2:
-        return ""
-    number = bytes(a ^ b for a, b in zip(bytes.fromhex(sealed), _pad(call_sid), strict=False))
-    return number.decode("ascii", "replace") if number.isdigit() else ""
 
 
 def _small_int(name: str, limit: int) -> int:
@@ -53,14 +44,14 @@ def _small_int(name: str, limit: int) -> int:
 
 
 def _state() -> CallState:
-    node = request.args.get("node", menu.MAIN_MENU)
+    node = request.args.get("node", engine.MAIN_MENU)
     topic = request.args.get("topic", "")
-    number = open_number(request.args.get("number", ""), _call_sid())
+    number = callbacks.open_number(request.args.get("number", ""), _call_sid())
     return CallState(
-        node=node if NODE_PATTERN.fullmatch(node) else menu.MAIN_MENU,
+        node=node if NODE_PATTERN.fullmatch(node) else engine.MAIN_MENU,
         slow=request.args.get("slow") == "1",
-        misses=_small_int("misses", menu.MAX_WRONG),
-        silences=_small_int("silences", menu.MAX_SILENCES),
+        misses=_small_int("misses", engine.MAX_WRONG),
+        silences=_small_int("silences", engine.MAX_SILENCES),
         topic=topic if NODE_PATTERN.fullmatch(topic) else "",
         number=number,
     )
@@ -71,7 +62,7 @@ def _state_args(state: CallState) -> dict:
     if state.topic:
         args["topic"] = state.topic
     if state.number:
-        args["number"] = seal_number(state.number, _call_sid())
+        args["number"] = callbacks.seal_number(state.number, _call_sid())
     return args
 
 
@@ -81,13 +72,13 @@ def _call_sid() -> str:
 
 
 def _answer(turn: Turn, record: bool = True) -> Response:
-    app = current_app
+    app, parts = current_app, loaded()
     state_args = _state_args(turn.state)
     response = twiml.render(
-        turn, app.extensions["line.speaker"],
+        turn, parts.speaker,
         action_url=external_url("voice.menu", **state_args),
         dial_action_url=external_url("voice.dial_done", **state_args),
-        hints=app.extensions["line.hints"], timeout=app.config["GATHER_TIMEOUT_SECONDS"],
+        hints=parts.hints, timeout=app.config["GATHER_TIMEOUT_SECONDS"],
         dial_timeout=app.config["DIAL_TIMEOUT_SECONDS"],
     )
     if record and turn.reached:
@@ -102,7 +93,7 @@ def _answer(turn: Turn, record: bool = True) -> Response:
 def incoming_call() -> Response:
     log.info("call %s from %s", _call_sid(), masked(request.form.get("From", "")))
     caller = request.form.get("From", "")
-    return _answer(menu.start(current_catalogue(), returning_topic=returning.last_topic(caller)))
+    return _answer(engine.start(current_catalogue(), returning_topic=returning.last_topic(caller)))
 
 
 @bp.post("/menu", endpoint="menu")
@@ -119,25 +110,32 @@ def menu_choice() -> Response:
         kind, value = "silence", ""
     support_open = hours.is_open(cat.support_line, clock.now())
     caller = request.form.get("From", "")
-    turn = menu.step(cat, state, kind, value, support_open=support_open,
-                     caller_known=returning.caller_known(caller))
+    turn = engine.step(cat, state, kind, value, support_open=support_open,
+                       caller_known=returning.caller_known(caller))
     analytics.record("voice", request.form.get("From", ""), _call_sid(), kind,
-                     menu.valid_state(cat, state).node, value[:1] if kind == "key" else None)
-    if isinstance(turn.effect, TextTopic):
-        outcome = texting.text_topic(cat, _call_sid(), request.form.get("From", ""), turn.effect.topic_id)
-        turn = menu.after_text(cat, turn.state, outcome)
-    elif isinstance(turn.effect, Remember):
-        turn = menu.after_remember(cat, turn.state, returning.remember(caller, turn.effect.topic))
-    elif isinstance(turn.effect, BookCallback):
-        outcome = callbacks.book(_call_sid(), request.form.get("From", ""), turn.effect.number, turn.effect.topic)
-        turn = menu.after_callback(cat, turn.state, outcome)
+                     engine.valid_state(cat, state).node, value[:1] if kind == "key" else None)
+    if turn.effect is not None and not isinstance(turn.effect, Transfer):
+        # A transfer is answered by Twilio's dial action (dial_done); every other effect now.
+        turn = engine.resume(cat, turn.state, _carry_out(cat, turn.effect))
     return _answer(turn)
+
+
+def _carry_out(cat, effect: CallEffect) -> CallOutcome:
+    """Hand an effect to the module that owns it; how it went resumes the engine."""
+    caller = request.form.get("From", "")
+    if isinstance(effect, TextTopic):
+        return Texted(texting.text_topic(cat, _call_sid(), caller, effect.topic_id))
+    if isinstance(effect, Remember):
+        return Remembered(returning.remember(caller, effect.topic))
+    if isinstance(effect, BookCallback):
+        return CallbackBooked(callbacks.book(_call_sid(), caller, effect.number, effect.topic))
+    raise TypeError(f"no handler for {effect!r}")
 
 
 @bp.post("/dial-done")
 def dial_done() -> Response:
     answered = request.form.get("DialCallStatus") == "completed"
-    return _answer(menu.after_dial(current_catalogue(), _state(), answered))
+    return _answer(engine.resume(current_catalogue(), _state(), DialEnded(answered)))
 
 
 @bp.errorhandler(Exception)
@@ -146,4 +144,4 @@ def apologise(error: Exception) -> Response:
     if not g.get("twilio_verified"):
         return Response(status=getattr(error, "code", 403))
     log.exception("voice request failed for call %s", _call_sid())
-    return _answer(menu.apology(current_catalogue(), slow=request.args.get("slow") == "1"), record=False)
+    return _answer(engine.apology(current_catalogue(), slow=request.args.get("slow") == "1"), record=False)

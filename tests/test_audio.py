@@ -350,7 +350,7 @@ def test_build_refuses_an_unknown_prompt(cli_app):
 
 def test_the_web_side_imports_no_build_dependency():
     code = (
-        "import sys, service.audio.serve, service.audio.manifest, service.audio.cli;"
+        "import sys, service.audio.serve, service.audio.manifest, service.audio.clips, service.audio.cli;"
         "heavy = {'numpy', 'lameenc', 'soxr', 'miniaudio', 'tqdm', 'hibari', 'onnxruntime', 'gtts'};"
         "print(sorted(heavy & set(sys.modules)))"
     )

@@ -149,6 +149,14 @@ def test_a_missing_prompt_is_named(prompts):
     assert "'goodbye' is missing" in message and "'goodby' is not used" in message
 
 
+@pytest.mark.parametrize("dial", ["08088080000", "+44 808 808", "+999123456", "support line"])
+def test_a_support_line_that_is_no_valid_number_in_e164_is_refused(prompts, dial):
+    edit(prompts / "contacts.yaml", 'dial: "+448088080000"', f'dial: "{dial}"')
+    message = problems_for(prompts)
+    assert re.search(rf"prompts/contacts\.yaml:\d+: dial '{re.escape(dial)}' must be a valid number in E\.164",
+                     message), message
+
+
 def test_bad_opening_hours_are_refused(prompts):
     edit(prompts / "contacts.yaml", 'mon: ["08:00", "20:00"]', 'mon: ["8am", "20:00"]')
     message = problems_for(prompts)
@@ -164,17 +172,69 @@ def test_the_app_refuses_to_start_with_broken_prompts(prompts, monkeypatch):
         create_app({"PROMPTS_DIR": prompts, "DATABASE_URL": "sqlite://", "TESTING": True})
 
 
-def test_a_flask_command_names_the_broken_file_without_a_traceback(prompts, tmp_path):
+def flask_content_check(prompts: Path, tmp_path: Path):
+    """`flask --app service content check` on these prompts, in a process of its own."""
     import os
     import subprocess
     import sys
 
-    edit(prompts / "menus.yaml", '"3": help', '"3": nowhere')
     flask = str(Path(sys.executable).with_name("flask"))
     env = {**os.environ, "LINE_DEV_MODE": "1", "LINE_INSTANCE_PATH": str(tmp_path / "instance")}
-    done = subprocess.run([flask, "--app", f"service:create_app({{'PROMPTS_DIR': {str(prompts)!r}}})",  # noqa: S603
+    return subprocess.run([flask, "--app", f"service:create_app({{'PROMPTS_DIR': {str(prompts)!r}}})",  # noqa: S603
                            "content", "check"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
+
+
+def test_a_flask_command_names_the_broken_file_without_a_traceback(prompts, tmp_path):
+    edit(prompts / "menus.yaml", '"3": help', '"3": nowhere')
+    done = flask_content_check(prompts, tmp_path)
     assert done.returncode == 1
     assert re.search(r"prompts/menus\.yaml:\d+: menu 'main' key 3 goes to 'nowhere'", done.stderr), done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+UNKNOWN_NUMBER = r"prompts/topics/crisis\.yaml:\d+: 'topic\.crisis' gives the number '116 124', which is not in " \
+                 r"prompts/contacts\.yaml help_numbers"
+
+
+def test_a_topic_naming_an_unknown_number_is_named_by_flask_without_a_traceback(prompts, tmp_path):
+    edit(prompts / "topics" / "crisis.yaml", "day or night, on 116 123.", "day or night, on 116 124.")
+    done = flask_content_check(prompts, tmp_path)
+    assert done.returncode == 1
+    assert re.search(UNKNOWN_NUMBER, done.stderr), done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def every_flask_command(app) -> list[list[str]]:
+    """The arguments of every command the line adds to `flask`, and of Flask's own `routes`."""
+    import click
+
+    found = [["routes"]]
+    with click.Context(app.cli) as ctx:
+        for name in app.cli.list_commands(ctx):
+            command = app.cli.get_command(ctx, name)
+            if isinstance(command, click.Group):
+                found += [[name, sub] for sub in command.list_commands(ctx)]
+            else:
+                found.append([name])
+    return found
+
+
+def test_every_flask_command_names_a_broken_file_without_a_traceback(app, prompts, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from flask.cli import FlaskGroup
+
+    from service import create_app
+
+    edit(prompts / "topics" / "crisis.yaml", "day or night, on 116 123.", "day or night, on 116 124.")
+    monkeypatch.setenv("LINE_DEV_MODE", "1")
+    monkeypatch.setenv("LINE_INSTANCE_PATH", str(tmp_path / "instance"))
+    flask = FlaskGroup(create_app=lambda: create_app({"PROMPTS_DIR": prompts}))
+    commands = every_flask_command(app)
+    assert ["content", "check"] in commands and ["sms", "send-due"] in commands and ["admin", "create-user"] in commands
+    for args in commands:
+        result = CliRunner().invoke(flask, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)
+        assert re.search(UNKNOWN_NUMBER, result.output), (args, result.output)
+        assert "Traceback" not in result.output, args

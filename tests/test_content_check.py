@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from service.config import PROJECT_ROOT
-from service.content import load_catalogue
-from service.content_check import check
+from service.content import check, load_catalogue
+from service.extensions import loaded
 
 TODAY = dt.date(2026, 11, 29)
 
@@ -21,8 +21,8 @@ def prompts(tmp_path):
 
 
 def test_the_shipped_content_passes_and_every_prompt_is_reported(app):
-    cat = app.extensions["line.catalogue"]
-    rows, failures, warnings = check(cat, app.extensions["line.clip_durations"], TODAY)
+    cat = loaded(app).catalogue
+    rows, failures, warnings = check(cat, loaded(app).clips.durations, TODAY)
     assert failures == []
     ids = {row.prompt_id for row in rows}
     assert set(cat.voice_prompts()) <= ids

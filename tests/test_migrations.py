@@ -7,11 +7,11 @@ from sqlalchemy import create_engine
 
 from service.models import Base
 
-from .conftest import _prepare
+from .helpers import prepare_database
 
 
 def test_migrations_match_the_models(database_url):
-    _prepare(database_url)
+    prepare_database(database_url)
     engine = create_engine(database_url)
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)

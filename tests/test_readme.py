@@ -3,20 +3,53 @@ from __future__ import annotations
 
 import re
 
-from service.config import PROJECT_ROOT
+from service.config import PROJECT_ROOT, SETTINGS
 from service.content import load_catalogue
 
 README = (PROJECT_ROOT / "README.md").read_text()
 MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
-CONFIG = (PROJECT_ROOT / "service" / "config.py").read_text()
 PROCFILE = (PROJECT_ROOT / "Procfile").read_text()
+ENVIRONMENT_TABLE = README.split("## Environment", 1)[1].split("\n## ", 1)[0]
+
+
+def documented_variables() -> dict[str, str]:
+    """Each variable the README's Environment table names in its first column -> its row."""
+    found = {}
+    for row in ENVIRONMENT_TABLE.splitlines():
+        if row.startswith("| `"):
+            for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1]):
+                found[name] = row
+    return found
 
 
 def test_every_environment_variable_read_is_documented():
-    read = set(re.findall(r'_env\("([A-Z_]+)"', CONFIG))
+    read = {setting.name for setting in SETTINGS}
     assert read, "config.py reads no variables?"
     for name in read | {"PORT", "WEB_CONCURRENCY"}:
         assert f"`{name}`" in README, f"{name} is read but not in the README's environment table"
+
+
+def test_the_environment_table_documents_every_setting_and_nothing_else():
+    documented = documented_variables()
+    settings = {setting.name for setting in SETTINGS}
+    assert settings - set(documented) == set(), "read by the line, missing from the README's Environment table"
+    assert set(documented) - settings == set(), "in the README's Environment table, but read nowhere (config.SETTINGS)"
+
+
+def test_the_environment_table_gives_each_default():
+    documented = documented_variables()
+    for setting in SETTINGS:
+        if isinstance(setting.default, str) and setting.default:
+            assert re.search(rf"(?<![\w.]){re.escape(setting.default)}(?![\w.])", documented[setting.name]), (
+                f"{setting.name}: the README does not give its default {setting.default!r}")
+
+
+def test_only_the_config_module_reads_the_environment():
+    for path in sorted((PROJECT_ROOT / "service").rglob("*.py")):
+        if path == PROJECT_ROOT / "service" / "config.py":
+            continue
+        text = path.read_text()
+        assert "os.environ" not in text and "getenv" not in text, f"{path} reads the environment: use config.read"
 
 
 def test_every_make_target_the_readme_names_exists():

@@ -11,7 +11,7 @@ import logging
 from flask import Flask, request
 from flask_limiter import Limiter
 
-from . import settings
+from .. import config
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,10 @@ def login_name() -> str:
 
 def init_app(app: Flask) -> None:
     """Register the console, unless ``ADMIN_CONSOLE=off`` (then /admin does not exist at all)."""
-    if not settings.console_enabled(app):
+    if not config.console_enabled(app):
         log.info("operator console is off (ADMIN_CONSOLE=off): /admin is not served")
         return
-    settings.configure(app)
+    config.configure_console(app)
 
     from .auth import login_manager
     from .cli import admin_cli
@@ -62,6 +62,5 @@ def init_app(app: Flask) -> None:
     limiter.limit(lambda: app.config["ADMIN_LOGIN_NAME_RATE_LIMIT"], key_func=login_name, methods=["POST"],
                   exempt_when=not_a_login)(bp)
     limiter.init_app(app)
-    app.extensions["line.admin_limiter"] = limiter
     app.register_blueprint(bp)
     app.cli.add_command(admin_cli)

@@ -8,21 +8,19 @@ the SQL the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, delete, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..content import MAIN_MENU, Catalogue
-from ..content_check import review_status
+from ..audio.manifest import MANIFEST_NAME, Manifest, ManifestError, ManifestMissing
+from ..clock import LONDON
+from ..content import MAIN_MENU, Catalogue, review_status
 from ..models import CallbackRequest, OutboxMessage, Subscriber, UsageEvent
 
-LONDON = ZoneInfo("Europe/London")
 USAGE_DAYS = 30
 OPT_OUT_WEEKS = 12
 SUBSCRIBER_STATES = ("none", "pending", "active", "finished", "opted_out")
@@ -38,12 +36,6 @@ def london_today() -> dt.date:
 def london_midnight(day: dt.date) -> dt.datetime:
     """The UTC instant a London day starts (DST-aware)."""
     return dt.datetime.combine(day, dt.time(0), tzinfo=LONDON).astimezone(dt.UTC)
-
-
-def mask(number: str | None) -> str:
-    """Only the last three digits: enough to tell rows apart, never the number."""
-    number = (number or "").strip()
-    return f"ending {number[-3:]}" if len(number) > 3 else "withheld"
 
 
 def share(part: int, whole: int) -> float | None:
@@ -327,7 +319,7 @@ class TopicReview:
     reviewed_by: str
     reviewed_on: dt.date
     next_review: dt.date
-    status: str  # content_check.review_status: "current", "due soon", "overdue"
+    status: str  # content.review_status: "current", "due soon", "overdue"
     sources: tuple[str, ...]
 
 
@@ -348,48 +340,27 @@ def _clip(entry: dict | None) -> Clip | None:
 
 
 def content(cat: Catalogue, audio_dir: Path) -> ContentReport:
-    """Every voice prompt with its clip, from ``audio/manifest.json``."""
-    manifest_path = Path(audio_dir) / "manifest.json"
+    """Every voice prompt with its clip, from ``audio/manifest.json`` as it is now."""
+    manifest_path = Path(audio_dir) / MANIFEST_NAME
     problem = None
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        manifest, problem = {}, f"No audio manifest at {manifest_path}: every prompt is spoken live."
-    except (OSError, ValueError) as error:
-        manifest, problem = {}, f"The audio manifest at {manifest_path} cannot be read ({error})."
-    entries = manifest.get("prompts") if isinstance(manifest.get("prompts"), dict) else {}
-    live = set(manifest.get("live") or ())
+        manifest = Manifest.load(audio_dir)
+    except ManifestMissing:
+        manifest = Manifest.empty(audio_dir)
+        problem = f"No audio manifest at {manifest_path}: every prompt is spoken live."
+    except ManifestError as error:
+        manifest = Manifest.empty(audio_dir)
+        problem = f"The audio manifest at {manifest_path} cannot be read ({error.__cause__ or error})."
     rows = []
     for prompt_id, prompt in sorted(cat.voice_prompts().items()):
-        entry = entries.get(prompt_id) if isinstance(entries.get(prompt_id), dict) else {}
+        entry = manifest.entry(prompt_id)
+        entry = entry if isinstance(entry, dict) else {}
         clips = entry.get("clips") if isinstance(entry.get("clips"), dict) else {}
-        if prompt_id in live:
-            status = "spoken live"
-        elif not entry:
-            status = "missing"
-        elif entry.get("text") != prompt.say:
-            status = "stale"
-        else:
-            status = "current"
         rows.append(PromptRow(prompt_id, prompt.text, prompt.say, _clip(clips.get("normal")),
-                              _clip(clips.get("slow")), entry.get("engine"), status))
-    built_at, source = _built_at(manifest, manifest_path)
-    today = clock.now().astimezone(LONDON).date()
+                              _clip(clips.get("slow")), entry.get("engine"), manifest.status(prompt_id, prompt.say)))
+    built_at, source = manifest.built_at()
+    today = london_today()
     reviews = [TopicReview(t.id, t.title.text, t.review.reviewed_by, t.review.reviewed_on, t.review.next_review,
                            review_status(t.review.next_review, today), t.sources)
                for t in sorted(cat.topics.values(), key=lambda t: t.review.next_review)]
     return ContentReport(rows, built_at, source, problem, reviews)
-
-
-def _built_at(manifest: dict, manifest_path: Path) -> tuple[dt.datetime | None, str]:
-    recorded = manifest.get("built_at")
-    if isinstance(recorded, str):
-        try:
-            value = dt.datetime.fromisoformat(recorded)
-            return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)), "recorded by the build"
-        except ValueError:
-            pass
-    try:
-        return dt.datetime.fromtimestamp(manifest_path.stat().st_mtime, dt.UTC), "when the manifest file last changed"
-    except OSError:
-        return None, "unknown"

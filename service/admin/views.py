@@ -9,12 +9,16 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import phonenumbers
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
+from .. import phones
+from ..audio.serve import clip_url
+from ..clock import LONDON
 from ..db import db
+from ..extensions import current_catalogue
+from ..privacy import for_operators
 from ..web_security import page_headers
 from . import charts, queries
 from .auth import authenticate, end_sessions, login_manager
@@ -65,7 +69,7 @@ def too_many_attempts(error):
 def london_time(value: dt.datetime | None) -> str:
     if value is None:
         return ""
-    return value.astimezone(queries.LONDON).strftime("%a %-d %b %Y, %H:%M")
+    return value.astimezone(LONDON).strftime("%a %-d %b %Y, %H:%M")
 
 
 @bp.app_template_filter("admin_percent")
@@ -127,7 +131,7 @@ def index():
 @bp.get("/usage")
 def usage():
     with db.session() as s:
-        report = queries.usage(s, current_app.extensions["line.catalogue"])
+        report = queries.usage(s, current_catalogue())
     daily_calls = charts.column_chart([(d.date.strftime("%-d %b"), d.calls) for d in report.days], label_every=7)
     daily_texts = charts.column_chart([(d.date.strftime("%-d %b"), d.texts) for d in report.days], label_every=7)
     topics = charts.bar_chart([(t.label, t.voice + t.sms) for t in report.topics])
@@ -143,7 +147,7 @@ def usage():
 @bp.get("/usage.csv")
 def usage_csv():
     with db.session() as s:
-        report = queries.usage(s, current_app.extensions["line.catalogue"])
+        report = queries.usage(s, current_catalogue())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(queries.CSV_COLUMNS)
@@ -156,16 +160,12 @@ def usage_csv():
 @bp.app_template_filter("admin_phone")
 def phone_for_people(number: str) -> str:
     """A number as people write it (07400 123456), for the operator to dial."""
-    try:
-        parsed = phonenumbers.parse(number, "GB")
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phones.national(number)
 
 
 @bp.get("/callbacks")
 def callbacks():
-    cat = current_app.extensions["line.catalogue"]
+    cat = current_catalogue()
     retention = current_app.config["CALLBACK_RETENTION_DAYS"]
     with db.session() as s:
         open_requests = queries.callbacks(s, "open")
@@ -174,7 +174,7 @@ def callbacks():
     return render_template("admin/callbacks.html", title="Callback requests", active="callbacks",
                            open_requests=open_requests, done_requests=done_requests, topics=topics,
                            retention=retention, delete_after=dt.timedelta(days=retention),
-                           form=ActionForm(), mask=queries.mask)
+                           form=ActionForm(), mask=for_operators)
 
 
 @bp.post("/callbacks/<int:request_id>/done")
@@ -186,10 +186,10 @@ def callback_done(request_id: int):
     if found is None:
         flash("That request no longer exists (it may have been deleted).", "error")
     elif found.done_by == current_user.name:
-        flash(f"Marked done: the request from the number {queries.mask(found.phone)}.", "info")
+        flash(f"Marked done: the request from the number {for_operators(found.phone)}.", "info")
     else:
         flash(f"Already marked done by {found.done_by}: the request from the number "
-              f"{queries.mask(found.phone)}.", "info")
+              f"{for_operators(found.phone)}.", "info")
     return redirect(url_for("admin.callbacks"))
 
 
@@ -201,20 +201,11 @@ def subscribers():
     weeks_chart = charts.column_chart([(week.strftime("%-d %b"), count) for week, count in report.opt_outs_by_week],
                                       label_every=2)
     return render_template("admin/subscribers.html", title="Subscribers", active="subscribers", report=report,
-                           states_chart=states_chart, weeks_chart=weeks_chart, mask=queries.mask)
+                           states_chart=states_chart, weeks_chart=weeks_chart, mask=for_operators)
 
 
 @bp.get("/content")
 def content():
-    report = queries.content(current_app.extensions["line.catalogue"], Path(current_app.config["AUDIO_DIR"]))
+    report = queries.content(current_catalogue(), Path(current_app.config["AUDIO_DIR"]))
     return render_template("admin/content.html", title="Content", active="content", report=report,
-                           clip_url=_clip_url)
-
-
-def _clip_url(file: str) -> str | None:
-    base = current_app.config.get("AUDIO_BASE_URL")
-    if base:
-        return f"{base}/{file}"
-    if "audio.clip" in current_app.view_functions:
-        return url_for("audio.clip", name=file)
-    return None
+                           clip_url=clip_url)

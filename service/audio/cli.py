@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from .engines import ENGINE_CHOICES
@@ -20,9 +19,10 @@ audio_cli = AppGroup("audio", help="Build and check the pre-generated audio clip
 
 
 def _spoken_texts() -> dict[str, str]:
-    from ..content import load_catalogue
+    """The words of every voice prompt, from the catalogue the app loaded (and checked) at start-up."""
+    from ..extensions import current_catalogue
 
-    return load_catalogue(current_app.config.get("PROMPTS_DIR")).spoken_texts()
+    return current_catalogue().spoken_texts()
 
 
 @audio_cli.command("build")

@@ -14,6 +14,7 @@ that text, the engine and voice, and one clip per speed::
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -32,6 +33,10 @@ PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 class ManifestError(RuntimeError):
     """The manifest is missing or unreadable; the message names the file."""
+
+
+class ManifestMissing(ManifestError):
+    """There is no manifest at all (no clip was ever built there)."""
 
 
 def text_sha256(text: str) -> str:
@@ -68,7 +73,7 @@ class Manifest:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ManifestError(
+            raise ManifestMissing(
                 f"{path}: no audio manifest; build the clips with `flask --app service audio build`"
             ) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -89,6 +94,43 @@ class Manifest:
     def text_hash(self, prompt_id: str) -> str | None:
         entry = self.entry(prompt_id)
         return entry["text_sha256"] if entry else None
+
+    @property
+    def live(self) -> set[str]:
+        """Prompt ids the build left to be spoken live (a placeholder in their words)."""
+        return set(self.data.get("live") or ())
+
+    def is_current(self, prompt_id: str, text: str) -> bool:
+        """True when the prompt's clips say ``text``: the words they were built from hash the same
+        (a hand-made entry without ``text_sha256`` is judged by the words it records)."""
+        entry = self.entry(prompt_id)
+        if not entry:
+            return False
+        built_from = entry.get("text_sha256") or text_sha256(str(entry.get("text", "")))
+        return built_from == text_sha256(text)
+
+    def status(self, prompt_id: str, text: str) -> str:
+        """"spoken live", "missing", "stale" (the words changed since the build) or "current"."""
+        if prompt_id in self.live:
+            return "spoken live"
+        if not self.entry(prompt_id):
+            return "missing"
+        return "current" if self.is_current(prompt_id, text) else "stale"
+
+    def built_at(self) -> tuple[dt.datetime | None, str]:
+        """When the clips were built, and how that is known."""
+        recorded = self.data.get("built_at")
+        if isinstance(recorded, str):
+            try:
+                value = dt.datetime.fromisoformat(recorded)
+                return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)), "recorded by the build"
+            except ValueError:
+                pass
+        try:
+            modified = (self.audio_dir / MANIFEST_NAME).stat().st_mtime
+        except OSError:
+            return None, "unknown"
+        return dt.datetime.fromtimestamp(modified, dt.UTC), "when the manifest file last changed"
 
     def clip(self, prompt_id: str, slow: bool = False) -> str | None:
         """The clip's file name, or None when there is no clip or its file is gone."""
@@ -122,7 +164,7 @@ class Manifest:
             if entry is None:
                 found.append(Problem(prompt_id, "missing", "not in the manifest"))
                 continue
-            if entry.get("text_sha256") != text_sha256(text):
+            if not self.is_current(prompt_id, text):
                 found.append(Problem(prompt_id, "stale", "the text changed since the clip was built"))
             for speed in SPEEDS:
                 clip = entry.get("clips", {}).get(speed)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, send_from_directory, url_for
 
+from ..urls import public_url
 from .manifest import CLIP_NAME
 
 ONE_YEAR = 31536000
@@ -22,6 +23,19 @@ def audio_dir() -> Path:
     """The app's audio directory: ``AUDIO_DIR``, else ``audio/`` beside the package."""
     configured = current_app.config.get("AUDIO_DIR")
     return Path(configured) if configured else Path(current_app.root_path).parent / "audio"
+
+
+def clip_url(name: str, external: bool = False) -> str | None:
+    """Where a clip is fetched: on AUDIO_BASE_URL when it is set, else from this app: on the public
+    origin when ``external`` (Twilio's ``<Play>``), otherwise a path (the console's page). None
+    when this app serves no clips."""
+    base = current_app.config.get("AUDIO_BASE_URL")
+    if base:
+        return f"{base}/{name}"
+    if "audio.clip" not in current_app.view_functions:
+        return None
+    path = url_for("audio.clip", name=name)
+    return public_url(path) if external else path
 
 
 @bp.get("/audio/<name>")

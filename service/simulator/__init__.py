@@ -1,5 +1,5 @@
 """Try the line without a phone: a pretend phone (``phone``) that drives the real, signed
-webhooks in-process, used by `flask line call|text` and by the web simulator (``web``).
+webhooks in-process, used by `flask line call|text` (``cli``) and by the web simulator (``web``).
 
 The web simulator acts with the auth token, so it exists only when
 ``SIMULATOR_ENABLED`` is set: ``init_simulator`` registers nothing otherwise.

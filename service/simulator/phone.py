@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
+from ..extensions import loaded
+
 # Ofcom's range for drama (07700 900000-900999): never a real person, and not a
 # mobile the line will text, so "text me this" queues nothing by default.
 DEFAULT_CALLER = "+447700900123"
@@ -75,7 +77,7 @@ class Line:
     """The app as Twilio sees it: signed, form-encoded POSTs to its public URLs."""
 
     def __init__(self, app: Flask):
-        self.catalogue = app.extensions["line.catalogue"]
+        self.catalogue = loaded(app).catalogue
         # Without PUBLIC_BASE_URL the app signs against the request's own host, which
         # in-process is the test client's default origin.
         self.base = app.config.get("PUBLIC_BASE_URL") or "http://localhost"
@@ -161,6 +163,8 @@ class Call:
         self.sid = sid or new_call_sid()
         self.listening: Listening | None = None
         self.dial_url: str | None = None
+        # The last TwiML document the line answered with (what a test inspects).
+        self.document: ET.Element | None = None
 
     @property
     def ended(self) -> bool:
@@ -175,20 +179,21 @@ class Call:
         call.dial_url = dial_url and line.path_of(dial_url)
         return call
 
-    def _params(self, **extra: str) -> dict[str, str]:
+    def params(self, **extra: str) -> dict[str, str]:
+        """The parameters Twilio posts on this call, with ``extra`` (Digits, SpeechResult ...)."""
         return {"CallSid": self.sid, "AccountSid": self.line.account_sid, "From": self.caller,
                 "To": self.line.line_number, "CallStatus": "in-progress", "Direction": "inbound",
                 "ApiVersion": "2010-04-01", **extra}
 
     # -- what the caller does ---------------------------------------------------
     def dial_in(self) -> CallStep:
-        return self._follow("/voice", self._params(CallStatus="ringing"))
+        return self._follow("/voice", self.params(CallStatus="ringing"))
 
     def press(self, digits: str) -> CallStep:
         """Answer the open ``<Gather>`` with ``digits`` as Twilio reports them (the finish key left off)."""
         if not KEYPAD.fullmatch(digits):
             raise ValueError(f"phone keys are 0-9, * and #, not {digits!r}")
-        return self._answer(Digits=digits)
+        return self.answer(Digits=digits)
 
     def type_keys(self, keys: str) -> list[CallStep]:
         """Keys pressed one after another, split among the ``<Gather>``s as Twilio would: a menu
@@ -212,17 +217,17 @@ class Call:
         if self.listening and not self.listening.speech:
             return self.silence()
         # Twilio reports what it recognised and how sure it is; the simulator is sure.
-        return self._answer(SpeechResult=words.strip(), Confidence="0.9")
+        return self.answer(SpeechResult=words.strip(), Confidence="0.9")
 
     def silence(self) -> CallStep:
-        return self._answer()
+        return self.answer()
 
     def transfer_ended(self, answered: bool) -> CallStep:
         """The support line answered and the conversation ended, or nobody answered."""
         if not self.dial_url:
             raise SimulatorError("the call is not being transferred")
         url, self.dial_url = self.dial_url, None
-        return self._follow(url, self._params(DialCallStatus="completed" if answered else "no-answer",
+        return self._follow(url, self.params(DialCallStatus="completed" if answered else "no-answer",
                                                DialCallDuration="60" if answered else "0"))
 
     def hang_up(self) -> None:
@@ -230,23 +235,24 @@ class Call:
         self.listening = None
         self.dial_url = None
 
-    def _answer(self, **extra: str) -> CallStep:
+    def answer(self, **extra: str) -> CallStep:
+        """Answer the open ``<Gather>`` with these parameters, as Twilio reports them (none: silence)."""
         if not self.listening:
             raise SimulatorError("the line is not waiting for a key or words")
         url, self.listening = self.listening.url, None
-        return self._follow(url, self._params(**extra))
+        return self._follow(url, self.params(**extra))
 
     # -- following the TwiML -----------------------------------------------------
     def _follow(self, url: str, params: dict[str, str]) -> CallStep:
         heard: list[Heard] = []
         for _ in range(MAX_REDIRECTS + 1):
-            root = self.line.post(url, params)
+            root = self.document = self.line.post(url, params)
             step = self._read(root, heard)
             if step is not None:
                 return step
             redirect = root.find("Redirect")
             url = (redirect.text or "").strip()
-            params = self._params()
+            params = self.params()
         raise SimulatorError(f"the line redirected more than {MAX_REDIRECTS} times in a row")
 
     def _read(self, root: ET.Element, heard: list[Heard]) -> CallStep | None:
@@ -294,11 +300,12 @@ class Texter:
         self.line = line
         self.number = number
 
-    def send(self, body: str) -> list[str]:
-        """Send one text; the replies (none, for example after STOP)."""
-        params = {"MessageSid": new_message_sid(), "SmsSid": "", "AccountSid": self.line.account_sid,
+    def send(self, body: str, sid: str | None = None, **extra: str) -> list[str]:
+        """Send one text (``sid``: its MessageSid, to deliver one again; ``extra``: more of Twilio's
+        parameters, such as OptOutType); the replies (none, for example after STOP)."""
+        sid = sid or new_message_sid()
+        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": self.line.account_sid,
                   "From": self.number, "To": self.line.line_number, "Body": body, "NumMedia": "0",
-                  "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
-        params["SmsSid"] = params["MessageSid"]
+                  "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01", **extra}
         root = self.line.post("/sms", params)
         return ["".join(message.itertext()).strip() for message in root.iter("Message")]

@@ -1,0 +1,306 @@
+"""The voice half of the engine: a caller's key, words or silence in, what they hear next out.
+
+Pure: it knows nothing of HTTP, TwiML or the database. Call state travels in the action URLs;
+the voice blueprint turns each Turn into TwiML and carries out its effect.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from .. import matching, phones
+from ..content import GOODBYE_KEY, MAIN_MENU, RETURNING_KEY, Catalogue
+from .effects import (
+    BookCallback,
+    CallbackBooked,
+    CallEffect,
+    CallOutcome,
+    DialEnded,
+    Remember,
+    Remembered,
+    Texted,
+    TextTopic,
+    Transfer,
+)
+from .words import find_node
+
+MAX_WRONG = 3
+MAX_SILENCES = 2
+
+
+@dataclass(frozen=True)
+class CallState:
+    """Where a caller is. ``node`` is a menu id, a topic id once its summary has played,
+    or one of the callback steps. ``topic`` is the last topic heard; ``number`` the
+    callback number being confirmed."""
+
+    node: str = MAIN_MENU
+    slow: bool = False
+    misses: int = 0
+    silences: int = 0
+    topic: str = ""
+    number: str = ""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the caller hears (prompt ids), where they are then, and whether the line listens or
+    hangs up. An ``effect`` is for the webhook to carry out; its outcome resumes the engine."""
+
+    prompts: tuple[str, ...]
+    state: CallState
+    listen: bool = True
+    hangup: bool = False
+    effect: CallEffect | None = None
+    reached: str | None = None
+    # Listening for a whole phone number (ended by #) rather than one key.
+    collect_number: bool = False
+
+
+# 0 when the support line is closed: the hours and urgent advice, then what the caller can do.
+# Without a callback team that is the help numbers by text or the main menu (CLOSED); with one
+# (contacts.yaml callbacks.enabled), the callback steps.
+CLOSED = "closed"
+CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM = "callback", "callback_number", "callback_confirm"
+CALLBACK_NODES = (CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM)
+# A returning caller's offer, and the opt-in to it when a caller says goodbye after a topic.
+RETURNING, REMEMBER = "returning", "remember"
+SPECIAL_NODES = (CLOSED, *CALLBACK_NODES, RETURNING, REMEMBER)
+
+
+def read_back(number: str) -> tuple[str, ...]:
+    return tuple(f"digit_{digit}" for digit in number)
+
+
+HELP_TOPIC = "help"
+
+
+def present(cat: Catalogue, state: CallState, brief: bool = False) -> tuple[str, ...]:
+    """What a caller hears on arriving at (or repeating) where they are.
+
+    ``brief``: after a wrong key or silence on a topic, only its options again, not
+    the whole summary (star still repeats the summary)."""
+    node = state.node
+    if node in cat.topics:
+        more = (cat.follow_ons[node].voice,) if node in cat.follow_ons else ()
+        return (*more, "after_topic") if brief else (f"topic.{node}", *more, "after_topic")
+    if node == CLOSED:
+        return ("closed_options",)
+    if node == CALLBACK_OFFER:
+        return ("callback_offer",)
+    if node == CALLBACK_NUMBER:
+        return ("callback_enter",)
+    if node == CALLBACK_CONFIRM:
+        return ("callback_read_back", *read_back(state.number), "callback_confirm_keys")
+    if node == RETURNING:
+        return ("returning_offer", f"title.{state.topic}", "returning_keys", cat.menus[MAIN_MENU].voice)
+    if node == REMEMBER:
+        return ("remember_offer",)
+    return (cat.menus[node].voice,)
+
+
+def valid_state(cat: Catalogue, state: CallState) -> CallState:
+    """A state from a URL may name a node or topic that no longer exists after a content change."""
+    if state.topic and state.topic not in cat.topics:
+        state = replace(state, topic="")
+    if state.node in (RETURNING, REMEMBER) and not state.topic:
+        state = replace(state, node=MAIN_MENU)
+    if state.node in CALLBACK_NODES and not cat.callbacks.enabled:
+        state = replace(state, node=CLOSED, number="")
+    if state.node == CALLBACK_CONFIRM and not phones.is_callback_number(state.number):
+        state = replace(state, node=CALLBACK_NUMBER, number="")
+    if state.node in cat.topics or state.node in cat.menus or state.node in SPECIAL_NODES:
+        return state
+    return replace(state, node=MAIN_MENU)
+
+
+def start(cat: Catalogue, slow: bool = False, returning_topic: str | None = None) -> Turn:
+    """The welcome; a returning caller who asked for it is offered their last topic first."""
+    if returning_topic in cat.topics:
+        state = CallState(node=RETURNING, slow=slow, topic=returning_topic)
+        return Turn(("welcome", "keys", *present(cat, state)), state, reached=RETURNING)
+    state = CallState(slow=slow)
+    return Turn(("welcome", "keys", *present(cat, state)), state, reached=MAIN_MENU)
+
+
+def _turn(cat: Catalogue, prompts: tuple[str, ...], state: CallState, reached: str | None = None,
+          brief: bool = False) -> Turn:
+    """Say ``prompts``, then what belongs where the caller now is, and listen."""
+    return Turn(prompts + present(cat, state, brief), state, reached=reached,
+                collect_number=state.node == CALLBACK_NUMBER)
+
+
+def _go(cat: Catalogue, state: CallState, node: str, before: tuple[str, ...] = ()) -> Turn:
+    topic = node if node in cat.topics else state.topic
+    new = replace(state, node=node, misses=0, silences=0, topic=topic)
+    return _turn(cat, before, new, reached=node)
+
+
+def _miss(cat: Catalogue, state: CallState, prompt: str) -> Turn:
+    misses = state.misses + 1
+    if misses >= MAX_WRONG:
+        return _go(cat, state, MAIN_MENU, ("many_wrong",))
+    return _turn(cat, (prompt,), replace(state, misses=misses, silences=0), brief=True)
+
+
+def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, caller_known: bool = True) -> Turn:
+    here = replace(state, misses=0, silences=0)
+    if name == "repeat":
+        return _turn(cat, (), here)
+    if name == "main_menu":
+        return _go(cat, state, MAIN_MENU)
+    if name == "person":
+        if support_open:
+            return Turn(("transfer",), here, listen=False, effect=Transfer(cat.support_line.dial))
+        return _go(cat, state, CALLBACK_OFFER if cat.callbacks.enabled else CLOSED, ("support_closed",))
+    if name in ("slower", "faster", "toggle_speed"):
+        slow = not state.slow if name == "toggle_speed" else name == "slower"
+        return _turn(cat, ("slow_on" if slow else "slow_off",), replace(here, slow=slow))
+    if name == "text_me":
+        if state.node in cat.topics:
+            return Turn((), here, effect=TextTopic(state.node))
+        if state.node == REMEMBER and state.topic:
+            return Turn((), here, effect=TextTopic(state.topic))
+        if state.node in (CLOSED, CALLBACK_OFFER):
+            # The line is closed: the help numbers by text are the next best thing.
+            return Turn((), here, effect=TextTopic(HELP_TOPIC))
+        return _turn(cat, ("text_nothing",), here)
+    if name in ("yes", "no"):
+        return _miss(cat, state, "not_understood")
+    if name == "goodbye":
+        if state.node in cat.topics and caller_known:
+            return _go(cat, state, REMEMBER)
+        return Turn(("goodbye",), here, listen=False, hangup=True)
+    raise ValueError(f"unknown command {name!r}")
+
+
+KEY_COMMANDS = {"*": "repeat", "#": "main_menu", "0": "person", "7": "toggle_speed", "8": "text_me"}
+
+
+def _callback_key(cat: Catalogue, state: CallState, key: str) -> Turn | None:
+    """Keys that mean something on the callback steps; None for the usual handling."""
+    if state.node == CALLBACK_OFFER:
+        if key == "1":
+            return Turn((), state, effect=BookCallback(None, state.topic))
+        if key == "2":
+            return _go(cat, state, CALLBACK_NUMBER)
+    if state.node == CALLBACK_CONFIRM:
+        if key == "1":
+            return Turn((), state, effect=BookCallback(state.number, state.topic))
+        if key == "2":
+            return _go(cat, replace(state, number=""), CALLBACK_NUMBER)
+    return None
+
+
+def _number_entered(cat: Catalogue, state: CallState, digits: str, support_open: bool) -> Turn:
+    """On the "key in your number" step the caller sends a whole number, ended by #.
+
+    # on its own (Twilio sends no digits at all) goes back to the callback offer."""
+    single = digits.strip("#")
+    if not single:
+        return _go(cat, state, CALLBACK_OFFER)
+    if single in KEY_COMMANDS:
+        return _command(cat, state, KEY_COMMANDS[single], support_open)
+    # Only ASCII digits: "٣".isdigit() is true too, and would never be a number to dial.
+    number = "".join(ch for ch in single if ch in "0123456789")
+    if len(number) == len(single) and phones.is_callback_number(number):
+        return _go(cat, replace(state, number=number), CALLBACK_CONFIRM)
+    return _miss(cat, state, "callback_invalid")
+
+
+def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_open: bool = False,
+         caller_known: bool = True) -> Turn:
+    """One caller action: ``kind`` is "key", "speech" or "silence".
+
+    ``support_open`` and ``caller_known`` (the caller's number can be seen) are facts
+    the caller of this function looks up; the engine itself touches nothing.
+    """
+    state = valid_state(cat, state)
+    if state.node == REMEMBER and (kind == "silence" or (kind == "key" and value.strip()[:1] not in KEY_COMMANDS)):
+        if kind == "key" and value.strip()[:1] == "1":
+            return Turn((), state, effect=Remember(state.topic))
+        return Turn(("goodbye",), state, listen=False, hangup=True)
+    if kind == "silence" and state.node == CALLBACK_NUMBER:
+        # Nothing keyed (silence, or # alone): back to the offer, never the end of the call.
+        return _number_entered(cat, state, "", support_open)
+    if kind == "silence":
+        silences = state.silences + 1
+        if silences >= MAX_SILENCES:
+            return Turn(("no_input_goodbye", "help_numbers", "goodbye"), replace(state, silences=silences),
+                        listen=False, hangup=True)
+        return _turn(cat, ("no_input",), replace(state, silences=silences), brief=True)
+    if kind == "key":
+        if state.node == CALLBACK_NUMBER:
+            return _number_entered(cat, state, value.strip(), support_open)
+        key = value.strip()[:1]
+        if key in KEY_COMMANDS:
+            return _command(cat, state, KEY_COMMANDS[key], support_open)
+        if state.node in CALLBACK_NODES or state.node == CLOSED:
+            return _callback_key(cat, state, key) or _miss(cat, state, "wrong_key")
+        if state.node == RETURNING:
+            if key == RETURNING_KEY:
+                return _go(cat, state, state.topic)
+            # Otherwise the returning offer is the main menu with one more option.
+            state = replace(state, node=MAIN_MENU)
+        if state.node in cat.topics:
+            if key == GOODBYE_KEY:
+                return _command(cat, state, "goodbye", support_open, caller_known)
+            more = cat.follow_ons.get(state.node)
+            target = more.target(key) if more else None
+            if target:
+                return _go(cat, state, target)
+            return _miss(cat, state, "wrong_key")
+        target = cat.menus[state.node].target(key)
+        if target:
+            return _go(cat, state, target)
+        return _miss(cat, state, "wrong_key")
+    if kind == "speech":
+        said = matching.normalise(value)
+        if said in cat.voice_digits:
+            said = str(cat.voice_digits.index(said))
+        if re.fullmatch(r"[0-9]", said) or (state.node == CALLBACK_NUMBER and re.fullmatch(r"[0-9 ]+", said)):
+            return step(cat, state, "key", said.replace(" ", ""), support_open, caller_known)
+        name = matching.command(said, cat.voice_commands) or matching.keyword(
+            said, cat.voice_command_words, cat.never_fuzzy)
+        yes_no_keys = {REMEMBER: ("1", GOODBYE_KEY), CALLBACK_CONFIRM: ("1", "2"), RETURNING: (RETURNING_KEY, "#")}
+        if state.node in yes_no_keys and name in ("yes", "no"):
+            yes_key, no_key = yes_no_keys[state.node]
+            return step(cat, state, "key", yes_key if name == "yes" else no_key, support_open, caller_known)
+        node = find_node(cat, said)
+        if name and not node:
+            return _command(cat, state, name, support_open, caller_known)
+        if node:
+            return _go(cat, state, node)
+        return _miss(cat, state, "not_understood")
+    raise ValueError(f"unknown input kind {kind!r}")
+
+
+CALLBACK_RETRY_OUTCOMES = {"callback_no_number"}
+
+
+def resume_call(cat: Catalogue, state: CallState, outcome: CallOutcome) -> Turn:
+    """After an effect: say how it went, then carry on from where the caller is."""
+    state = valid_state(cat, state)
+    if isinstance(outcome, Texted):
+        # "Text me this" was tried: the after-topic options again.
+        return _turn(cat, (outcome.prompt,), state, brief=True)
+    if isinstance(outcome, CallbackBooked):
+        # On success back to the main menu; without a number to call, back to the offer.
+        if outcome.prompt in CALLBACK_RETRY_OUTCOMES:
+            return _go(cat, state, CALLBACK_OFFER, (outcome.prompt,))
+        return _go(cat, replace(state, number=""), MAIN_MENU, (outcome.prompt,))
+    if isinstance(outcome, Remembered):
+        # The caller opted in (or it could not be stored): say so, then goodbye.
+        return Turn((outcome.prompt, "goodbye"), state, listen=False, hangup=True)
+    if isinstance(outcome, DialEnded):
+        # After a real conversation say goodbye, otherwise offer help and the menu.
+        if outcome.answered:
+            return Turn(("goodbye",), state, listen=False, hangup=True)
+        return _turn(cat, ("transfer_failed", "help_numbers"), state)
+    raise TypeError(f"not the outcome of a call's effect: {outcome!r}")
+
+
+def apology(cat: Catalogue, slow: bool = False) -> Turn:
+    """What a caller hears when something broke: never silence, never a dead end."""
+    state = CallState(slow=slow)
+    return Turn(("error", "help_numbers", *present(cat, state)), state)

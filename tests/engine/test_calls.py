@@ -1,0 +1,284 @@
+"""The voice half of the engine, called directly: no app, no database, no HTTP.
+
+Each test gives the engine a state and an input and looks at the turn: the prompt ids, the next
+state and the typed effect; after an effect, the one ``resume`` with a typed outcome.
+"""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service import engine, phones
+from service.content import load_catalogue
+from service.engine import (
+    CALLBACK_CONFIRM,
+    CALLBACK_NUMBER,
+    CALLBACK_OFFER,
+    CLOSED,
+    MAIN_MENU,
+    MAX_SILENCES,
+    MAX_WRONG,
+    REMEMBER,
+    RETURNING,
+    SPECIAL_NODES,
+    CallState,
+    apology,
+    resume,
+    start,
+    step,
+)
+from service.engine.effects import (
+    AbroadGreeted,
+    BookCallback,
+    CallbackBooked,
+    DialEnded,
+    Remember,
+    Remembered,
+    Texted,
+    TextTopic,
+    Transfer,
+)
+
+from ..helpers import after, prompts_with_callbacks, summary
+
+CAT = load_catalogue()
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
+keys = st.sampled_from(list("0123456789*#")) | st.text(max_size=5)
+KINDS = ["key", "speech", "silence"]
+said = st.sampled_from(["symptoms", "treatment", "repeat", "main menu", "operator", "text me", "goodbye", "yes",
+                        "no", "slower", "faster", "two", "I have a fever", "nonsense words"]) | text
+inputs = st.lists(st.tuples(st.sampled_from(KINDS), keys | said, st.booleans(), st.booleans()), max_size=30)
+
+
+@pytest.fixture(scope="module")
+def callback_cat(tmp_path_factory):
+    """The catalogue of a line with a callback team (contacts.yaml callbacks.enabled)."""
+    return load_catalogue(prompts_with_callbacks(tmp_path_factory.mktemp("callbacks")))
+
+
+# -- moved here from the web tests: they call the engine directly --------------------------
+
+def test_the_apology_and_the_goodbye_after_silence_give_the_urgent_advice():
+    first = step(CAT, CallState(), "silence")
+    goodbye = step(CAT, first.state, "silence")
+    assert goodbye.hangup and "help_numbers" in goodbye.prompts
+    assert apology(CAT).prompts[:2] == ("error", "help_numbers")
+
+
+def test_a_callback_state_from_an_old_url_is_not_offered_when_callbacks_are_off():
+    for node in (CALLBACK_OFFER, CALLBACK_NUMBER, "callback_confirm"):
+        turn = step(CAT, CallState(node=node, number="02079460000"), "key", "*")
+        assert turn.state.node == CLOSED and turn.prompts == ("closed_options",)
+
+
+def test_hash_alone_or_silence_while_keying_a_number_goes_back(tmp_path):
+    cat = load_catalogue(prompts_with_callbacks(tmp_path))
+    at_number = CallState(node=CALLBACK_NUMBER)
+    for kind, value in (("key", "#"), ("silence", ""), ("key", "")):
+        turn = step(cat, at_number, kind, value)
+        assert turn.state.node == CALLBACK_OFFER and turn.prompts == ("callback_offer",) and turn.listen
+
+
+def test_the_engine_reads_a_topics_follow_on_keys_directly():
+    on_help = CallState(node="help", topic="help")
+    for key, target in CAT.follow_ons["help"].options:
+        turn = step(CAT, on_help, "key", key)
+        assert turn.state.node == target and turn.prompts == tuple(summary(CAT, target))
+    assert step(CAT, on_help, "key", "9").prompts == ("remember_offer",)
+    assert step(CAT, on_help, "silence").prompts == ("no_input", *after(CAT, "help"))
+
+
+@given(events=st.lists(st.tuples(st.sampled_from(["key", "speech", "silence"]), keys | text,
+                                 st.booleans()), max_size=30))
+def test_engine_always_says_something_or_acts(events):
+    """The pure engine: every turn speaks, transfers, texts or hangs up; no dead ends."""
+    turn = start(CAT)
+    state = turn.state
+    for kind, value, support_open in events:
+        turn = step(CAT, state, kind, value, support_open=support_open)
+        assert turn.prompts or turn.effect is not None
+        if turn.hangup:
+            assert not turn.listen
+            break
+        state = turn.state
+        assert state.node in CAT.menus or state.node in CAT.topics or state.node in SPECIAL_NODES
+        assert isinstance(state, CallState)
+
+
+@pytest.mark.parametrize("node", [*CAT.menus, *CAT.topics, *SPECIAL_NODES])
+def test_engine_handles_every_key_on_every_node(node):
+    for key in "0123456789*#":
+        for support_open in (True, False):
+            turn = step(CAT, CallState(node=node, number="02079460000"), "key", key, support_open=support_open)
+            assert turn.prompts or turn.effect is not None
+
+
+def test_a_keyed_number_in_other_digits_is_a_wrong_key_not_an_error(tmp_path):
+    cat = load_catalogue(prompts_with_callbacks(tmp_path))
+    for keyed in ("٠٢٠٧٩٤٦٠٠٠٠", "０２０７９４６００００", "02079460000x", "²"):
+        turn = step(cat, CallState(node=CALLBACK_NUMBER), "key", keyed)
+        assert turn.prompts == ("callback_invalid", "callback_enter"), keyed
+
+
+# -- the welcome, and the keys that work everywhere ------------------------------------------
+
+def test_the_welcome_then_the_main_menu():
+    turn = start(CAT)
+    assert turn.prompts == ("welcome", "keys", CAT.menus[MAIN_MENU].voice)
+    assert turn.state == CallState() and turn.listen and turn.reached == MAIN_MENU and turn.effect is None
+
+
+def test_a_returning_caller_is_offered_their_topic_and_a_gone_topic_is_not_offered():
+    turn = start(CAT, returning_topic="treatment")
+    assert turn.prompts == ("welcome", "keys", "returning_offer", "title.treatment", "returning_keys",
+                            CAT.menus[MAIN_MENU].voice)
+    assert turn.state.node == RETURNING and turn.reached == RETURNING
+    assert start(CAT, returning_topic="no_such_topic").state.node == MAIN_MENU
+
+
+def test_zero_transfers_while_the_support_line_is_open_and_explains_when_closed():
+    turn = step(CAT, CallState(), "key", "0", support_open=True)
+    assert turn.prompts == ("transfer",) and not turn.listen
+    assert turn.effect == Transfer(CAT.support_line.dial)
+    closed = step(CAT, CallState(), "key", "0", support_open=False)
+    assert closed.prompts == ("support_closed", "closed_options") and closed.state.node == CLOSED
+
+
+def test_eight_asks_for_the_topic_heard_the_help_numbers_when_closed_and_nothing_elsewhere():
+    assert step(CAT, CallState(node="symptoms", topic="symptoms"), "key", "8").effect == TextTopic("symptoms")
+    assert step(CAT, CallState(node=REMEMBER, topic="treatment"), "key", "8").effect == TextTopic("treatment")
+    assert step(CAT, CallState(node=CLOSED), "key", "8").effect == TextTopic("help")
+    nothing = step(CAT, CallState(), "key", "8")
+    assert nothing.effect is None and nothing.prompts == ("text_nothing", CAT.menus[MAIN_MENU].voice)
+
+
+def test_nine_after_a_topic_offers_to_remember_only_a_caller_whose_number_is_known():
+    on_topic = CallState(node="symptoms", topic="symptoms")
+    assert step(CAT, on_topic, "key", "9").state.node == REMEMBER
+    unknown = step(CAT, on_topic, "key", "9", caller_known=False)
+    assert unknown.prompts == ("goodbye",) and unknown.hangup
+    agreed = step(CAT, CallState(node=REMEMBER, topic="symptoms"), "key", "1")
+    assert agreed.effect == Remember("symptoms") and agreed.prompts == ()
+
+
+def test_the_callback_steps_book_the_callers_own_number_or_the_keyed_one(callback_cat):
+    offer = step(callback_cat, CallState(topic="treatment"), "key", "0")
+    assert offer.state.node == CALLBACK_OFFER
+    assert step(callback_cat, offer.state, "key", "1").effect == BookCallback(None, "treatment")
+    entering = step(callback_cat, offer.state, "key", "2")
+    assert entering.state.node == CALLBACK_NUMBER and entering.collect_number
+    confirm = step(callback_cat, entering.state, "key", "02079460000#")
+    assert confirm.state == CallState(node=CALLBACK_CONFIRM, topic="treatment", number="02079460000")
+    assert confirm.prompts == ("callback_read_back", *(f"digit_{d}" for d in "02079460000"), "callback_confirm_keys")
+    assert step(callback_cat, confirm.state, "key", "1").effect == BookCallback("02079460000", "treatment")
+
+
+# -- resume: one way back after every effect ---------------------------------------------------
+
+@pytest.mark.parametrize("prompt", ["text_sent", "text_already_sent", "text_not_possible", "text_failed",
+                                    "text_opted_out"])
+def test_after_text_me_this_the_caller_hears_how_it_went_then_the_options(prompt):
+    turn = resume(CAT, CallState(node="symptoms", topic="symptoms"), Texted(prompt))
+    assert turn.prompts == (prompt, *after(CAT, "symptoms")) and turn.listen and turn.effect is None
+    closed = resume(CAT, CallState(node=CLOSED), Texted(prompt))
+    assert closed.prompts == (prompt, "closed_options")
+
+
+@pytest.mark.parametrize("prompt", ["remember_done", "remember_failed"])
+def test_after_the_opt_in_the_caller_hears_how_it_went_then_goodbye(prompt):
+    turn = resume(CAT, CallState(node=REMEMBER, topic="symptoms"), Remembered(prompt))
+    assert turn.prompts == (prompt, "goodbye") and turn.hangup and not turn.listen
+
+
+def test_after_a_callback_request_the_main_menu_or_without_a_number_the_offer_again(callback_cat):
+    confirming = CallState(node=CALLBACK_CONFIRM, topic="treatment", number="02079460000")
+    for prompt in ("callback_booked", "callback_already", "callback_failed", "callback_invalid"):
+        turn = resume(callback_cat, confirming, CallbackBooked(prompt))
+        assert turn.prompts == (prompt, callback_cat.menus[MAIN_MENU].voice), prompt
+        assert turn.state.node == MAIN_MENU and turn.state.number == ""
+    again = resume(callback_cat, CallState(node=CALLBACK_OFFER), CallbackBooked("callback_no_number"))
+    assert again.prompts == ("callback_no_number", "callback_offer") and again.state.node == CALLBACK_OFFER
+
+
+def test_after_a_transfer_goodbye_if_answered_else_help_and_where_the_caller_was():
+    assert resume(CAT, CallState(), DialEnded(answered=True)).prompts == ("goodbye",)
+    missed = resume(CAT, CallState(node="symptoms", topic="symptoms"), DialEnded(answered=False))
+    assert missed.prompts == ("transfer_failed", "help_numbers", *summary(CAT, "symptoms")) and missed.listen
+
+
+def test_resume_takes_only_a_calls_outcome_for_a_call():
+    with pytest.raises(TypeError):
+        resume(CAT, CallState(), AbroadGreeted(first=True))
+
+
+def test_resume_checks_a_state_from_an_old_url_too():
+    turn = resume(CAT, CallState(node="gone_topic", topic="gone"), Texted("text_sent"))
+    assert turn.state.node == MAIN_MENU and turn.state.topic == ""
+
+
+# -- properties over any sequence of inputs ----------------------------------------------------
+
+OUTCOMES = {TextTopic: Texted("text_sent"), Remember: Remembered("remember_done"),
+            BookCallback: CallbackBooked("callback_booked"), Transfer: DialEnded(answered=False)}
+
+
+def walk(cat, events):
+    """Every turn of a call that does ``events``, each effect resumed with a plausible outcome."""
+    turn = start(cat)
+    turns = [turn]
+    for kind, value, support_open, caller_known in events:
+        if turn.hangup:
+            break
+        turn = step(cat, turn.state, kind, value, support_open=support_open, caller_known=caller_known)
+        turns.append(turn)
+        if turn.effect is not None:
+            turn = resume(cat, turn.state, OUTCOMES[type(turn.effect)])
+            turns.append(turn)
+    return turns
+
+
+@given(events=inputs)
+def test_a_call_never_leaves_the_map_and_never_counts_past_its_limits(events):
+    for turn in walk(CAT, events):
+        state = turn.state
+        assert state.node in CAT.menus or state.node in CAT.topics or state.node in SPECIAL_NODES
+        assert 0 <= state.misses < MAX_WRONG and 0 <= state.silences <= MAX_SILENCES
+        assert not state.topic or state.topic in CAT.topics
+        # The line listens or hangs up; only a transfer does neither (Twilio dials).
+        assert turn.listen != turn.hangup or isinstance(turn.effect, Transfer)
+
+
+@given(events=inputs)
+def test_after_every_resume_the_caller_hears_something(events):
+    for turn in walk(CAT, events):
+        if turn.effect is None or isinstance(turn.effect, Transfer):
+            assert turn.prompts, turn
+        for prompt_id in turn.prompts:
+            assert CAT.prompt(prompt_id).say, prompt_id
+
+
+@given(events=inputs)
+def test_with_a_callback_team_a_number_to_call_back_is_always_one_a_person_can_be_called_on(callback_cat, events):
+    for turn in walk(callback_cat, events):
+        assert turn.state.number == "" or phones.is_callback_number(turn.state.number)
+        if isinstance(turn.effect, BookCallback) and turn.effect.number is not None:
+            assert phones.is_callback_number(turn.effect.number)
+
+
+@given(events=inputs)
+def test_star_repeats_where_the_caller_is_and_seven_only_changes_the_speed(events):
+    state = walk(CAT, events)[-1].state
+    repeated = step(CAT, state, "key", "*")
+    assert repeated.state.node == engine.valid_state(CAT, state).node and repeated.state.slow == state.slow
+    toggled = step(CAT, state, "key", "7")
+    assert toggled.state.slow != state.slow and toggled.state.node == repeated.state.node
+
+
+@given(node=st.sampled_from([*CAT.menus, *CAT.topics, *SPECIAL_NODES]), kind=st.sampled_from(KINDS),
+       value=keys | said, support_open=st.booleans())
+def test_the_engine_is_a_function_of_its_inputs(node, kind, value, support_open):
+    state = CallState(node=node, topic="treatment", number="02079460000")
+    first = step(CAT, state, kind, value, support_open=support_open)
+    assert step(CAT, state, kind, value, support_open=support_open) == first
+    assert state == CallState(node=node, topic="treatment", number="02079460000")
