@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, func, select
 
 from service.models import ProcessedMessage, UsageEvent
 
-from .conftest import postgres_url
+from ..helpers import postgres_url
 from .soak.harness import SignedClient, WebProcess, app_env, call_sid, message_sid, release, temporary_database
 
 SALT = b"reliability-salt"  # app_env's ANALYTICS_SALT
