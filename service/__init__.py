@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from . import analytics, extensions, returning
 from . import config as line_config
-from . import extensions
 from .audio.clips import load_clips
 from .content import ContentError, load_catalogue
 from .db import db
@@ -43,6 +43,8 @@ def _create_app(test_config: dict | None) -> Flask:
 
     catalogue = load_catalogue(app.config["PROMPTS_DIR"])
     db.init_app(app)
+    analytics.init_app(app)
+    returning.init_app(app)
     extensions.init_app(app, catalogue, load_clips(Path(app.config["AUDIO_DIR"]), catalogue))
 
     from . import health, sms, voice, web_security

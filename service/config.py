@@ -44,6 +44,10 @@ class Config:
     DIAL_TIMEOUT_SECONDS = 30
     SAY_VOICE = "Polly.Amy"
     SEND_BATCH_SIZE = 50
+    # Usage events are written in batches this often (a killed worker loses at most the last second).
+    USAGE_EVENTS_INTERVAL_SECONDS = 0.25
+    # A returning caller's consent stored by another process reaches this one's index within this.
+    RETURNING_REFRESH_SECONDS = 5.0
     # 1, 2, 4 ... 60 minutes apart: eight tries ride out about two hours of Twilio trouble.
     SEND_MAX_ATTEMPTS = 8
 

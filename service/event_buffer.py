@@ -126,16 +126,27 @@ class EventBuffer:
         self._stopped = threading.Event()
         self._retry_at = 0.0
         self._pid = os.getpid()
-        threading.Thread(target=self._run, name=f"write-{self.table.name}", daemon=True).start()
+        # The writer holds the buffer weakly: a buffer nobody uses any more (an app a test has
+        # finished with) is collected, and its writer ends.
+        threading.Thread(target=_write_batches, args=(weakref.ref(self), self._stopped, self.interval),
+                         name=f"write-{self.table.name}", daemon=True).start()
         atexit.register(_close_at_exit, weakref.ref(self))
 
-    def _run(self) -> None:
-        while not self._stopped.wait(self.interval):
-            if time.monotonic() >= self._retry_at:
-                try:
-                    self.flush()
-                except Exception:  # the writer must outlive anything one batch can throw
-                    log.exception("usage events: the writer failed; it carries on")
+    def _write_due(self) -> None:
+        if time.monotonic() >= self._retry_at:
+            try:
+                self.flush()
+            except Exception:  # the writer must outlive anything one batch can throw
+                log.exception("usage events: the writer failed; it carries on")
+
+
+def _write_batches(ref: weakref.ref, stopped: threading.Event, interval: float) -> None:
+    while not stopped.wait(interval):
+        buffer = ref()
+        if buffer is None:
+            return
+        buffer._write_due()
+        del buffer
 
 
 def _close_at_exit(ref: weakref.ref) -> None:

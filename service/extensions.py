@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from .audio.clips import Clips
 from .content import Catalogue
-from .twiml import Speaker
+from .twiml import Speaker, Templates
 
 KEY = "line"
 
@@ -20,10 +20,16 @@ class Loaded:
     speaker: Speaker
     # Speech hints for every <Gather>: the first words of each topic, menu and command.
     hints: str
+    # Each distinct turn's TwiML, built once.
+    templates: Templates
 
 
 def init_app(app: Flask, catalogue: Catalogue, clips: Clips) -> Loaded:
-    loaded = Loaded(catalogue, clips, Speaker(catalogue, clips.url, app.config["SAY_VOICE"]), catalogue.voice_hints())
+    speaker = Speaker(catalogue, clips.url, app.config["SAY_VOICE"])
+    hints = catalogue.voice_hints()
+    templates = Templates(speaker, hints=hints, timeout=app.config["GATHER_TIMEOUT_SECONDS"],
+                          dial_timeout=app.config["DIAL_TIMEOUT_SECONDS"])
+    loaded = Loaded(catalogue, clips, speaker, hints, templates)
     app.extensions[KEY] = loaded
     return loaded
 

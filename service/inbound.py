@@ -1,24 +1,63 @@
-"""Inbound MessageSids: Twilio may deliver a text twice, and a redelivery gets no second reply
-or effect. Each is recorded in the same transaction as the text's effects."""
+"""Inbound texts: Twilio may deliver a text twice, and a redelivery gets no second reply or
+effect. Each MessageSid is recorded in the same transaction as the text's effects.
+
+``arrive`` records it and, in the same round trip on PostgreSQL (a data-modifying CTE), reads
+what the engine will ask about the texter: their menu, their last topic and whether they opted
+out. A text is answered with two statements (this one, and keeping the menu) and a commit.
+"""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .clock import now
-from .db import insert_ignoring_duplicates
-from .models import ProcessedMessage
+from .models import ProcessedMessage, SmsSession, Subscriber
+from .privacy import pseudonym
 
 # Twilio redelivers within hours; a month is plenty.
 KEEP_FOR = dt.timedelta(days=30)
 
 
-def first_delivery(session: Session, message_sid: str) -> bool:
-    """Record an inbound MessageSid; False when it was already handled (a redelivery)."""
-    return insert_ignoring_duplicates(session, ProcessedMessage,
-                                       {"message_sid": message_sid, "received_at": now()}, "message_sid")
+@dataclass(frozen=True)
+class Arrival:
+    first: bool                 # False: this MessageSid was handled before (a redelivery)
+    opted_out: bool
+    menu: str | None            # None on a number's first text
+    topic: str | None
+
+
+def _record(insert):
+    return (insert(ProcessedMessage)
+            .values(message_sid=bindparam("message_sid"), received_at=bindparam("received_at"))
+            .on_conflict_do_nothing(index_elements=["message_sid"])
+            .returning(ProcessedMessage.message_sid))
+
+
+_TEXTER = (
+    select(SmsSession.menu).where(SmsSession.number_hash == bindparam("number_hash")).scalar_subquery(),
+    select(SmsSession.topic).where(SmsSession.number_hash == bindparam("number_hash")).scalar_subquery(),
+    select(Subscriber.state).where(Subscriber.phone == bindparam("phone")).scalar_subquery(),
+)
+_RECALL = select(*_TEXTER)
+_FRESH = _record(postgresql.insert).cte("fresh")
+_ARRIVE_POSTGRESQL = select(select(_FRESH.c.message_sid).exists(), *_TEXTER)
+_RECORD_SQLITE = _record(sqlite.insert)
+
+
+def arrive(session: Session, message_sid: str, phone: str) -> Arrival:
+    """Record an inbound MessageSid and read the texter (see the module's note)."""
+    connection = session.connection()
+    values = {"message_sid": message_sid, "received_at": now(), "number_hash": pseudonym(phone), "phone": phone}
+    if connection.dialect.name == "postgresql":
+        first, menu, topic, state = connection.execute(_ARRIVE_POSTGRESQL, values).one()
+    else:
+        first = connection.execute(_RECORD_SQLITE, values).first() is not None
+        menu, topic, state = connection.execute(_RECALL, values).one()
+    return Arrival(bool(first), state == "opted_out", menu, topic)
 
 
 def purge_old(session: Session) -> int:

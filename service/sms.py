@@ -39,7 +39,6 @@ from .signatures import require_twilio_signature, valid_sid
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 bp.before_request(require_twilio_signature)
-bp.after_request(analytics.flush)
 
 # Twilio joins a long message into one Body of at most 1,600 characters.
 MAX_BODY = 1600
@@ -68,28 +67,32 @@ def incoming_text() -> Response:
         return _reply(engine.text_apology(cat))
     message = _message(abroad=not phones.in_countries(phone, current_app.config["ALLOWED_COUNTRY_CODES"]))
     with db.session() as session:
-        if not inbound.first_delivery(session, sid):
+        arrival = inbound.arrive(session, sid, phone)
+        if not arrival.first:
             log.info("message %s was delivered again: no second reply", sid)
             return _reply(None)
-        turn = _converse(session, cat, sid, phone, engine.receive(cat, message))
+        turn = _converse(session, cat, sid, phone, arrival, engine.receive(cat, message))
     if turn.event:
         analytics.record("sms", phone, sid, turn.event, turn.reached)
     return _reply(turn.reply)
 
 
-def _converse(session: Session, cat: Catalogue, sid: str, phone: str, turn: TextTurn) -> TextTurn:
+def _converse(session: Session, cat: Catalogue, sid: str, phone: str, arrival: inbound.Arrival,
+              turn: TextTurn) -> TextTurn:
     """Carry out each turn's effects in order; the answer to a question resumes the engine."""
     while True:
         answer = None
         for effect in turn.effects:
-            answer = _carry_out(session, cat, sid, phone, effect)
+            answer = _carry_out(session, cat, sid, phone, arrival, effect)
         if answer is None:
             return turn
         turn = engine.resume(cat, turn.state, answer)
 
 
-def _carry_out(session: Session, cat: Catalogue, sid: str, phone: str, effect: TextEffect) -> TextOutcome | None:
-    """Hand one effect to the module that owns its storage; a question returns its answer."""
+def _carry_out(session: Session, cat: Catalogue, sid: str, phone: str, arrival: inbound.Arrival,
+               effect: TextEffect) -> TextOutcome | None:
+    """Hand one effect to the module that owns its storage; a question returns its answer. The
+    texter was read as the text arrived (nothing before this question changes them)."""
     if isinstance(effect, OptOut):
         subscriptions.opt_out(session, phone)
         log.info("message %s: %s opted out", sid, masked(phone))
@@ -105,7 +108,7 @@ def _carry_out(session: Session, cat: Catalogue, sid: str, phone: str, effect: T
         log.info("text from %s, outside the allowed countries: %s", masked(phone), "one reply" if first else "no reply")
         return AbroadGreeted(first)
     if isinstance(effect, RecallTexter):
-        return TexterRecalled(subscriptions.is_opted_out(session, phone), *sms_sessions.recall(session, phone))
+        return TexterRecalled(arrival.opted_out, arrival.menu, arrival.topic)
     if isinstance(effect, JoinSeries):
         return SeriesAnswered(subscriptions.join(session, cat, phone))
     if isinstance(effect, ConfirmSeries):

@@ -2,7 +2,8 @@
 hash of their number, never the number."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .clock import now
@@ -12,18 +13,23 @@ from .models import SmsSession
 from .privacy import pseudonym
 
 
-def recall(session: Session, phone: str) -> tuple[str | None, str | None]:
-    """The texter's menu and last topic; (None, None) on first contact."""
-    saved = session.get(SmsSession, pseudonym(phone))
-    return (saved.menu, saved.topic) if saved else (None, None)
+def _upsert(insert):
+    statement = insert(SmsSession).values(number_hash=bindparam("number_hash"), menu=bindparam("menu"),
+                                          topic=bindparam("topic"), updated_at=bindparam("updated_at"))
+    kept = statement.excluded
+    return statement.on_conflict_do_update(index_elements=["number_hash"], set_={
+        "menu": kept.menu, "topic": kept.topic, "updated_at": kept.updated_at})
+
+
+_KEEP = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
 
 
 def keep(session: Session, phone: str, menu_id: str, topic: str | None = None) -> None:
-    """Upsert: two first texts from one number at once must not collide."""
-    number_hash = pseudonym(phone)
-    values = {"menu": menu_id, "topic": topic, "updated_at": now()}
-    if not insert_ignoring_duplicates(session, SmsSession, {"number_hash": number_hash, **values}, "number_hash"):
-        session.execute(update(SmsSession).where(SmsSession.number_hash == number_hash).values(**values))
+    """One upsert (INSERT ... ON CONFLICT DO UPDATE): two first texts from one number at once
+    must not collide."""
+    connection = session.connection()
+    connection.execute(_KEEP[connection.dialect.name], {"number_hash": pseudonym(phone), "menu": menu_id,
+                                                        "topic": topic, "updated_at": now()})
 
 
 def first_contact(session: Session, phone: str) -> bool:

@@ -1,16 +1,21 @@
 """Turn the engine's turns into TwiML with the twilio library.
 
 "Play the clip if there is one, else say the words" lives here and nowhere else.
+
+A turn's TwiML is the same for every caller but for its action URLs (they carry the call's
+state), so ``Templates`` builds each distinct turn once with the twilio library and afterwards
+only puts the URLs in.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from .content import Catalogue
-from .engine import Turn
+from .engine import CallState, Turn
 from .engine.effects import Transfer
 
 log = logging.getLogger(__name__)
@@ -87,3 +92,48 @@ def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: st
     if turn.hangup:
         response.hangup()
     return response
+
+
+# Stand-ins for the action URLs while a template is built: plain ASCII that XML leaves as it is.
+ACTION_MARK = "https://action.invalid/menu"
+DIAL_ACTION_MARK = "https://action.invalid/dial"
+TEMPLATES_KEPT = 4096
+
+
+def _text(value: str) -> str:
+    """A value as ElementTree writes it as an element's text (a <Redirect>'s URL)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attribute(value: str) -> str:
+    """A value as ElementTree writes it inside an attribute (an action URL)."""
+    return (_text(value).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
+            .replace("\t", "&#09;"))
+
+
+def _put(template: str, mark: str, url: str) -> str:
+    return template.replace(f'"{mark}"', f'"{_attribute(url)}"').replace(f">{mark}<", f">{_text(url)}<")
+
+
+class Templates:
+    """TwiML for turns, built once per distinct turn (the prompts, the speed, how it listens)."""
+
+    def __init__(self, speaker: Speaker, *, hints: str, timeout: int, dial_timeout: int):
+        self.speaker = speaker
+        self.hints = hints
+        self.timeout = timeout
+        self.dial_timeout = dial_timeout
+        self._template = lru_cache(maxsize=TEMPLATES_KEPT)(self._build)
+
+    def xml(self, turn: Turn, *, action_url: str, dial_action_url: str) -> str:
+        number = turn.effect.number if isinstance(turn.effect, Transfer) else None
+        template = self._template(turn.prompts, turn.state.slow, turn.listen, turn.collect_number, turn.hangup,
+                                  number)
+        return _put(_put(template, ACTION_MARK, action_url), DIAL_ACTION_MARK, dial_action_url)
+
+    def _build(self, prompts: tuple[str, ...], slow: bool, listen: bool, collect_number: bool, hangup: bool,
+               number: str | None) -> str:
+        turn = Turn(prompts, CallState(slow=slow), listen=listen, hangup=hangup,
+                    effect=Transfer(number) if number else None, collect_number=collect_number)
+        return str(render(turn, self.speaker, action_url=ACTION_MARK, dial_action_url=DIAL_ACTION_MARK,
+                          hints=self.hints, timeout=self.timeout, dial_timeout=self.dial_timeout))

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
-from . import analytics, callbacks, clock, engine, hours, returning, texting, twiml
+from . import analytics, callbacks, clock, engine, hours, returning, texting
 from .engine import CallState, Turn
 from .engine.effects import (
     BookCallback,
@@ -33,7 +33,6 @@ from .urls import external_url
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 bp.before_request(require_twilio_signature)
-bp.after_request(analytics.flush)
 
 NODE_PATTERN = re.compile(r"[a-z_]{1,32}")
 
@@ -72,21 +71,15 @@ def _call_sid() -> str:
 
 
 def _answer(turn: Turn, record: bool = True) -> Response:
-    app, parts = current_app, loaded()
     state_args = _state_args(turn.state)
-    response = twiml.render(
-        turn, parts.speaker,
-        action_url=external_url("voice.menu", **state_args),
-        dial_action_url=external_url("voice.dial_done", **state_args),
-        hints=parts.hints, timeout=app.config["GATHER_TIMEOUT_SECONDS"],
-        dial_timeout=app.config["DIAL_TIMEOUT_SECONDS"],
-    )
+    response = loaded().templates.xml(turn, action_url=external_url("voice.menu", **state_args),
+                                      dial_action_url=external_url("voice.dial_done", **state_args))
     if record and turn.reached:
         analytics.record("voice", request.form.get("From", ""), _call_sid(), "reached", turn.reached,
                          "slow" if turn.state.slow else None)
     if record and turn.hangup:
         analytics.record("voice", request.form.get("From", ""), _call_sid(), "ended", turn.state.node)
-    return Response(str(response), mimetype="text/xml")
+    return Response(response, mimetype="text/xml")
 
 
 @bp.post("")

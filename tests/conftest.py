@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service import create_app
+from service import analytics, create_app
 from service.clock import set_clock
 from service.db import db
 
@@ -87,6 +87,7 @@ def app_factory(tmp_path, clock):
 
     yield factory
     for app in made:
+        analytics.events(app).close()
         db.engine_for(app).dispose()
 
 
@@ -103,14 +104,6 @@ def any_db_app(database_url, app_factory):
 @pytest.fixture
 def twilio(app) -> Twilio:
     return Twilio(app)
-
-
-@pytest.fixture(autouse=True)
-def _analytics_not_paused(monkeypatch):
-    """A database fault in one test pauses usage events in this process; never carry it over."""
-    from service import analytics
-
-    monkeypatch.setattr(analytics, "_paused_until", 0.0)
 
 
 @pytest.fixture(autouse=True)

@@ -96,9 +96,12 @@ def test_a_killed_worker_loses_at_most_the_last_second_of_usage_events(database_
                     answered.append((time.monotonic(), sid))
                 if i % 5 == 0 and status == 200:
                     sms_sid = message_sid()
-                    if client.post("/sms", {"MessageSid": sms_sid, "From": "+447400700000", "Body": "hi"}
-                                   ).status == 200:
-                        texts.append(sms_sid)
+                    try:
+                        if client.post("/sms", {"MessageSid": sms_sid, "From": "+447400700000", "Body": "hi"}
+                                       ).status == 200:
+                            texts.append(sms_sid)
+                    except OSError:
+                        pass  # killed under this text: never answered, so Twilio would send it again
                 i += 1
                 time.sleep(0.01)
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import func, select
 
-from service import gsm
+from service import analytics, gsm
 from service.db import db
 from service.models import OutboxMessage, ProcessedMessage, SmsSession, Subscriber, UsageEvent
 
@@ -125,6 +125,7 @@ def test_join_asks_for_yes_and_a_second_join_does_not_restart(texter, any_db_app
 def test_texters_are_kept_by_hash_and_events_hold_no_number(texter, any_db_app):
     texter.send("hi")
     texter.send("1")
+    analytics.events(any_db_app).flush()
     with any_db_app.app_context(), db.session() as session:
         hashes = session.scalars(select(SmsSession.number_hash)).all()
         events = session.scalars(select(UsageEvent)).all()
