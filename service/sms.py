@@ -101,7 +101,9 @@ def _carry_out(session: Session, cat: Catalogue, sid: str, phone: str, arrival: 
         subscriptions.opt_in(session, phone)
         return None
     if isinstance(effect, KeepMenu):
-        sms_sessions.keep(session, phone, effect.menu, effect.topic)
+        # Read as the text arrived: a place already stored needs no write.
+        if (effect.menu, effect.topic) != (arrival.menu, arrival.topic):
+            sms_sessions.keep(session, phone, effect.menu, effect.topic)
         return None
     if isinstance(effect, GreetAbroad):
         first = sms_sessions.first_contact(session, phone)

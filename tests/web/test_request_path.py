@@ -66,6 +66,11 @@ def test_a_text_is_two_statements_and_a_commit(any_db_app):
     expected = 2 if db.engine_for(any_db_app).dialect.name == "postgresql" else 3
     assert len(work) == expected, work
     assert work[-1].startswith("INSERT INTO SMS_SESSIONS") and "ON CONFLICT" in work[-1]
+    statements.clear()
+    assert texter.send("symptoms") == texter.cat.topic_sms("symptoms")
+    again = [s for s in statements.seen if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"))]
+    assert len(again) == expected - 1, "the same place again: nothing to keep"
+    assert texter.send("MORE") == texter.cat.prompts["sms_menu_symptoms_more"].text, "and the place is right"
 
 
 def test_a_consent_stored_by_another_process_is_offered_after_the_refresh(app_factory, sqlite_only, clock):
