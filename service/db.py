@@ -104,7 +104,9 @@ def make_engine(url: str) -> Engine:
 
 # A pooled connection unused for this long is checked before use (the server may have restarted
 # since); a busy connection is not: SQLAlchemy's pool_pre_ping, a round trip on every checkout,
-# cost more than a webhook's own statements.
+# cost more than a webhook's own statements. A dead one found this way recycles the whole pool
+# (a restart killed them all). A connection used within the second before a restart fails its
+# request instead; that too recycles the pool, and a text is tried once more (sms.py).
 IDLE_PING_SECONDS = 1.0
 
 
@@ -121,9 +123,9 @@ def _ping_when_idle(engine: Engine) -> None:
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
-            raise exc.DisconnectionError(f"idle connection is gone ({type(error).__name__})") from error
+            raise exc.InvalidatePoolError(f"idle connection is gone ({type(error).__name__})") from error
         if not alive:
-            raise exc.DisconnectionError("idle connection is gone")
+            raise exc.InvalidatePoolError("idle connection is gone")
 
 
 def alembic_config(url: str) -> AlembicConfig:

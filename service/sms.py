@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -66,15 +66,30 @@ def incoming_text() -> Response:
         log.warning("text without a usable MessageSid or From (%s)", masked(sender))
         return _reply(engine.text_apology(cat))
     message = _message(abroad=not phones.in_countries(phone, current_app.config["ALLOWED_COUNTRY_CODES"]))
-    with db.session() as session:
-        arrival = inbound.arrive(session, sid, phone)
-        if not arrival.first:
-            log.info("message %s was delivered again: no second reply", sid)
-            return _reply(None)
-        turn = _converse(session, cat, sid, phone, arrival, engine.receive(cat, message))
+    try:
+        turn = _take(cat, sid, phone, message)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        # The server dropped a pooled connection (a restart): nothing was kept, and the pool
+        # now has fresh ones. Once more, so the texter is answered and a STOP is honoured.
+        log.warning("text %s: the database connection was lost; trying once more", sid)
+        turn = _take(cat, sid, phone, message)
+    if turn is None:
+        log.info("message %s was delivered again: no second reply", sid)
+        return _reply(None)
     if turn.event:
         analytics.record("sms", phone, sid, turn.event, turn.reached)
     return _reply(turn.reply)
+
+
+def _take(cat: Catalogue, sid: str, phone: str, message: Message) -> TextTurn | None:
+    """The text's whole effect, in one transaction; None for a redelivery."""
+    with db.session() as session:
+        arrival = inbound.arrive(session, sid, phone)
+        if not arrival.first:
+            return None
+        return _converse(session, cat, sid, phone, arrival, engine.receive(cat, message))
 
 
 def _converse(session: Session, cat: Catalogue, sid: str, phone: str, arrival: inbound.Arrival,

@@ -9,6 +9,7 @@ only puts the URLs in.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -111,8 +112,16 @@ def _attribute(value: str) -> str:
             .replace("\t", "&#09;"))
 
 
-def _put(template: str, mark: str, url: str) -> str:
-    return template.replace(f'"{mark}"', f'"{_attribute(url)}"').replace(f">{mark}<", f">{_text(url)}<")
+_MARKS = re.compile('([">])(' + re.escape(ACTION_MARK) + "|" + re.escape(DIAL_ACTION_MARK) + ')(["<])')
+
+
+def _put(template: str, action_url: str, dial_action_url: str) -> str:
+    """The URLs in place of the marks, in one pass: as an attribute ("...") or an element's text (>...<)."""
+    def url(found: re.Match) -> str:
+        value = action_url if found[2] == ACTION_MARK else dial_action_url
+        return found[1] + (_attribute(value) if found[1] == '"' else _text(value)) + found[3]
+
+    return _MARKS.sub(url, template)
 
 
 class Templates:
@@ -125,14 +134,19 @@ class Templates:
         self.dial_timeout = dial_timeout
         self._template = lru_cache(maxsize=TEMPLATES_KEPT)(self._build)
 
-    def xml(self, turn: Turn, *, action_url: str, dial_action_url: str) -> str:
+    def xml(self, turn: Turn, *, action_url: str, dial_action_url: str, origin: str = "") -> str:
+        """``origin``: the host the clips' URLs are on when no PUBLIC_BASE_URL fixes it (development)."""
+        if any(prompt.startswith(DIGIT_PROMPT) for prompt in turn.prompts):
+            # A callback number read back digit by digit: never kept in memory as a template.
+            return str(render(turn, self.speaker, action_url=action_url, dial_action_url=dial_action_url,
+                              hints=self.hints, timeout=self.timeout, dial_timeout=self.dial_timeout))
         number = turn.effect.number if isinstance(turn.effect, Transfer) else None
         template = self._template(turn.prompts, turn.state.slow, turn.listen, turn.collect_number, turn.hangup,
-                                  number)
-        return _put(_put(template, ACTION_MARK, action_url), DIAL_ACTION_MARK, dial_action_url)
+                                  number, origin)
+        return _put(template, action_url, dial_action_url)
 
     def _build(self, prompts: tuple[str, ...], slow: bool, listen: bool, collect_number: bool, hangup: bool,
-               number: str | None) -> str:
+               number: str | None, _origin: str) -> str:
         turn = Turn(prompts, CallState(slow=slow), listen=listen, hangup=hangup,
                     effect=Transfer(number) if number else None, collect_number=collect_number)
         return str(render(turn, self.speaker, action_url=ACTION_MARK, dial_action_url=DIAL_ACTION_MARK,

@@ -28,7 +28,7 @@ from .engine.effects import (
 from .extensions import current_catalogue, loaded
 from .privacy import masked
 from .signatures import require_twilio_signature, valid_sid
-from .urls import external_url
+from .urls import external_url, public_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -73,7 +73,8 @@ def _call_sid() -> str:
 def _answer(turn: Turn, record: bool = True) -> Response:
     state_args = _state_args(turn.state)
     response = loaded().templates.xml(turn, action_url=external_url("voice.menu", **state_args),
-                                      dial_action_url=external_url("voice.dial_done", **state_args))
+                                      dial_action_url=external_url("voice.dial_done", **state_args),
+                                      origin=public_url(""))
     if record and turn.reached:
         analytics.record("voice", request.form.get("From", ""), _call_sid(), "reached", turn.reached,
                          "slow" if turn.state.slow else None)

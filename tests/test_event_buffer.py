@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 
 import pytest
@@ -111,3 +112,32 @@ def test_a_forked_worker_writes_its_own_rows_never_its_parents(engine):
     assert buffer.pending() == 1
     buffer.close()
     assert written(engine) == 2
+
+
+def test_a_row_the_database_refuses_is_dropped_alone_and_never_holds_up_the_rest(engine, caplog):
+    buffer = EventBuffer(lambda: engine, TABLE, interval=3600)
+    buffer.add(row(1))
+    buffer.add(dict(row(2), channel=None))  # NOT NULL: refused, every time
+    buffer.add(row(3))
+    assert buffer.flush() == 2
+    assert buffer.pending() == 0 and buffer.dropped == 1
+    assert "1 refused by the database and dropped" in caplog.text
+    buffer.add(row(4))
+    assert buffer.flush() == 1 and written(engine) == 3
+
+
+def test_a_clean_exit_waits_for_the_batch_the_writer_is_writing(engine):
+    writing = threading.Event()
+
+    def slow_for_the_writer():
+        if threading.current_thread().name.startswith("write-"):
+            writing.set()
+            time.sleep(0.5)
+        return engine
+
+    buffer = EventBuffer(slow_for_the_writer, TABLE, interval=0.05)
+    for n in range(12):
+        buffer.add(row(n))
+    assert writing.wait(30), "the writer took a batch"
+    buffer.close()
+    assert written(engine) == 12
