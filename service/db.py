@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import current_app
-from sqlalchemy import create_engine, event, exc, insert, text
+from sqlalchemy import bindparam, create_engine, event, exc, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,18 +66,28 @@ class Database:
         upgrade(self.engine.url.render_as_string(hide_password=False))
 
 
+# Each dialect's INSERT that knows ON CONFLICT.
+CONFLICT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@lru_cache(maxsize=64)
+def insert_ignoring(dialect: str, model, key: str, columns: tuple[str, ...]):
+    """INSERT of ``columns`` (bound parameters of the same names) ... ON CONFLICT (key) DO NOTHING
+    RETURNING key, built once per shape: webhooks run it for every text."""
+    values = {name: bindparam(name) for name in columns}
+    conflict_insert = CONFLICT_INSERTS.get(dialect)
+    if conflict_insert is None:
+        statement = insert(model).values(**values)
+    else:
+        statement = conflict_insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    # rowcount is not reliable for INSERT on every driver; a returned row is.
+    return statement.returning(getattr(model, key))
+
+
 def insert_ignoring_duplicates(session: Session, model, values: dict, key: str) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row is new."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
-    elif dialect == "sqlite":
-        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
-    else:
-        statement = insert(model).values(**values)
-    # rowcount is not reliable for INSERT on every driver; a returned row is.
-    column = getattr(model, key)
-    return session.execute(statement.returning(column)).first() is not None
+    statement = insert_ignoring(session.get_bind().dialect.name, model, key, tuple(values))
+    return session.execute(statement, values).first() is not None
 
 
 def make_engine(url: str) -> Engine:

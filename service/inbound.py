@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .clock import now
+from .db import insert_ignoring
 from .models import ProcessedMessage, SmsSession, Subscriber
 from .privacy import pseudonym
 
@@ -30,33 +30,29 @@ class Arrival:
     topic: str | None
 
 
-def _record(insert):
-    return (insert(ProcessedMessage)
-            .values(message_sid=bindparam("message_sid"), received_at=bindparam("received_at"))
-            .on_conflict_do_nothing(index_elements=["message_sid"])
-            .returning(ProcessedMessage.message_sid))
-
-
 _TEXTER = (
     select(SmsSession.menu).where(SmsSession.number_hash == bindparam("number_hash")).scalar_subquery(),
     select(SmsSession.topic).where(SmsSession.number_hash == bindparam("number_hash")).scalar_subquery(),
     select(Subscriber.state).where(Subscriber.phone == bindparam("phone")).scalar_subquery(),
 )
 _RECALL = select(*_TEXTER)
-_FRESH = _record(postgresql.insert).cte("fresh")
+_RECORD = ("message_sid", "received_at")
+_FRESH = insert_ignoring("postgresql", ProcessedMessage, "message_sid", _RECORD).cte("fresh")
 _ARRIVE_POSTGRESQL = select(select(_FRESH.c.message_sid).exists(), *_TEXTER)
-_RECORD_SQLITE = _record(sqlite.insert)
 
 
 def arrive(session: Session, message_sid: str, phone: str) -> Arrival:
     """Record an inbound MessageSid and read the texter (see the module's note)."""
+    record = {"message_sid": message_sid, "received_at": now()}
+    texter = {"number_hash": pseudonym(phone), "phone": phone}
     connection = session.connection()
-    values = {"message_sid": message_sid, "received_at": now(), "number_hash": pseudonym(phone), "phone": phone}
     if connection.dialect.name == "postgresql":
-        first, menu, topic, state = connection.execute(_ARRIVE_POSTGRESQL, values).one()
+        first, menu, topic, state = connection.execute(_ARRIVE_POSTGRESQL, record | texter).one()
     else:
-        first = connection.execute(_RECORD_SQLITE, values).first() is not None
-        menu, topic, state = connection.execute(_RECALL, values).one()
+        # On the connection: nothing in this new transaction for the session to flush first.
+        first = connection.execute(insert_ignoring(connection.dialect.name, ProcessedMessage, "message_sid", _RECORD),
+                                   record).first() is not None
+        menu, topic, state = connection.execute(_RECALL, texter).one()
     return Arrival(bool(first), state == "opted_out", menu, topic)
 
 

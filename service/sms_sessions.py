@@ -3,12 +3,11 @@ hash of their number, never the number."""
 from __future__ import annotations
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .clock import now
 from .content import MAIN_MENU
-from .db import insert_ignoring_duplicates
+from .db import CONFLICT_INSERTS, insert_ignoring_duplicates
 from .models import SmsSession
 from .privacy import pseudonym
 
@@ -21,7 +20,7 @@ def _upsert(insert):
         "menu": kept.menu, "topic": kept.topic, "updated_at": kept.updated_at})
 
 
-_KEEP = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+_KEEP = {dialect: _upsert(conflict_insert) for dialect, conflict_insert in CONFLICT_INSERTS.items()}
 
 
 def keep(session: Session, phone: str, menu_id: str, topic: str | None = None) -> None:

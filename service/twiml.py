@@ -138,8 +138,7 @@ class Templates:
         """``origin``: the host the clips' URLs are on when no PUBLIC_BASE_URL fixes it (development)."""
         if any(prompt.startswith(DIGIT_PROMPT) for prompt in turn.prompts):
             # A callback number read back digit by digit: never kept in memory as a template.
-            return str(render(turn, self.speaker, action_url=action_url, dial_action_url=dial_action_url,
-                              hints=self.hints, timeout=self.timeout, dial_timeout=self.dial_timeout))
+            return self._render(turn, action_url, dial_action_url)
         number = turn.effect.number if isinstance(turn.effect, Transfer) else None
         template = self._template(turn.prompts, turn.state.slow, turn.listen, turn.collect_number, turn.hangup,
                                   number, origin)
@@ -149,5 +148,8 @@ class Templates:
                number: str | None, _origin: str) -> str:
         turn = Turn(prompts, CallState(slow=slow), listen=listen, hangup=hangup,
                     effect=Transfer(number) if number else None, collect_number=collect_number)
-        return str(render(turn, self.speaker, action_url=ACTION_MARK, dial_action_url=DIAL_ACTION_MARK,
+        return self._render(turn, ACTION_MARK, DIAL_ACTION_MARK)
+
+    def _render(self, turn: Turn, action_url: str, dial_action_url: str) -> str:
+        return str(render(turn, self.speaker, action_url=action_url, dial_action_url=dial_action_url,
                           hints=self.hints, timeout=self.timeout, dial_timeout=self.dial_timeout))
