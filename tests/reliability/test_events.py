@@ -16,13 +16,11 @@ import signal
 import threading
 import time
 
-import pytest
 from sqlalchemy import create_engine, func, select
 
 from service.models import ProcessedMessage, UsageEvent
 
-from ..helpers import postgres_url
-from .soak.harness import SignedClient, WebProcess, app_env, call_sid, message_sid, release, temporary_database
+from .soak.harness import SignedClient, WebProcess, app_env, call_sid, message_sid, release
 
 SALT = b"reliability-salt"  # app_env's ANALYTICS_SALT
 LOSS_BOUND_SECONDS = 1.0
@@ -30,18 +28,6 @@ LOSS_BOUND_SECONDS = 1.0
 
 def pseudonym(value: str) -> str:
     return hmac.new(SALT, value.encode(), hashlib.sha256).hexdigest()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'line.db'}"
-        return
-    server = postgres_url()
-    if not server:
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (`.ci/run` sets it)")
-    with temporary_database(server, prefix="events") as url:
-        yield url
 
 
 def counts(url: str) -> tuple[set[str], int]:
@@ -55,8 +41,8 @@ def counts(url: str) -> tuple[set[str], int]:
     return sessions, delivered
 
 
-def test_after_a_clean_shutdown_every_answered_event_and_delivery_id_is_stored(database_url, tmp_path):
-    env = app_env(database_url, tmp_path)
+def test_after_a_clean_shutdown_every_answered_event_and_delivery_id_is_stored(own_database_url, tmp_path):
+    env = app_env(own_database_url, tmp_path)
     release(env)
     calls, texts = [], []
     with WebProcess(env, tmp_path / "web.log", workers=2) as web:
@@ -70,13 +56,13 @@ def test_after_a_clean_shutdown_every_answered_event_and_delivery_id_is_stored(d
                                ).status == 200
             texts.append(sms_sid)
     # The platform stopped it (SIGTERM to gunicorn, which stops its workers): nothing answered is missing.
-    sessions, delivered = counts(database_url)
+    sessions, delivered = counts(own_database_url)
     assert {pseudonym(sid) for sid in calls + texts} <= sessions
     assert delivered == len(texts)
 
 
-def test_a_killed_worker_loses_at_most_the_last_second_of_usage_events(database_url, tmp_path):
-    env = app_env(database_url, tmp_path)
+def test_a_killed_worker_loses_at_most_the_last_second_of_usage_events(own_database_url, tmp_path):
+    env = app_env(own_database_url, tmp_path)
     release(env)
     answered: list[tuple[float, str]] = []
     texts: list[str] = []
@@ -113,7 +99,7 @@ def test_a_killed_worker_loses_at_most_the_last_second_of_usage_events(database_
         killed_at = time.monotonic()
         stop.set()
         thread.join(30)
-    sessions, delivered = counts(database_url)
+    sessions, delivered = counts(own_database_url)
     before_bound = [sid for at, sid in answered if at < killed_at - LOSS_BOUND_SECONDS]
     assert len(before_bound) > 50, "the run must have answered calls well before the kill"
     missing = [sid for sid in before_bound if pseudonym(sid) not in sessions]

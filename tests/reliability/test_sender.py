@@ -23,14 +23,12 @@ import signal
 import subprocess
 import time
 
-import pytest
 from sqlalchemy import create_engine, insert, select
 
 from service.models import OutboxMessage
 
 from ..fake_twilio_server import FakeTwilioServer
-from ..helpers import postgres_url
-from .soak.harness import BIN, ROOT, app_env, release, temporary_database
+from .soak.harness import BIN, ROOT, app_env, release
 
 ROWS = 8
 SENT_BEFORE_KILL = 2  # the kill lands while the third request is in flight
@@ -79,23 +77,11 @@ def wait_for(condition, seconds: float, what: str) -> None:
     raise AssertionError(f"timed out after {seconds} s waiting for {what}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def outbox_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'line.db'}"
-        return
-    server = postgres_url()
-    if not server:
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (`.ci/run` sets it)")
-    with temporary_database(server) as url:
-        yield url
-
-
-def test_a_worker_killed_mid_send_neither_loses_nor_doubles_a_text(outbox_url, tmp_path):
+def test_a_worker_killed_mid_send_neither_loses_nor_doubles_a_text(own_database_url, tmp_path):
     with FakeTwilioServer(delay=1.0) as fake:
-        env = app_env(outbox_url, tmp_path, TWILIO_API_URL=fake.url, SEND_RATE_PER_SECOND="1000")
+        env = app_env(own_database_url, tmp_path, TWILIO_API_URL=fake.url, SEND_RATE_PER_SECOND="1000")
         release(env)
-        queue_texts(outbox_url)
+        queue_texts(own_database_url)
         log = (tmp_path / "worker.log").open("wb")
         worker = subprocess.Popen(send_due_command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -111,8 +97,8 @@ def test_a_worker_killed_mid_send_neither_loses_nor_doubles_a_text(outbox_url, t
         wait_for(lambda: fake.in_flight == 0, 10, "the fake to finish the orphaned request")
         fake.delay = 0.02
 
-        after_kill = {row.state: 0 for row in outbox(outbox_url)}
-        for row in outbox(outbox_url):
+        after_kill = {row.state: 0 for row in outbox(own_database_url)}
+        for row in outbox(own_database_url):
             after_kill[row.state] += 1
         assert after_kill == {"sent": SENT_BEFORE_KILL, "sending": ROWS - SENT_BEFORE_KILL}, after_kill
 
@@ -131,7 +117,7 @@ def test_a_worker_killed_mid_send_neither_loses_nor_doubles_a_text(outbox_url, t
 
         received = fake.snapshot()
 
-    rows = outbox(outbox_url)
+    rows = outbox(own_database_url)
     bodies = [message["Body"] for message in received]
     assert len(bodies) == len(set(bodies)) == ROWS, "the fake received a text twice, or one is missing"
     states = [row.state for row in rows]

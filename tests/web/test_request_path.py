@@ -89,15 +89,6 @@ def test_a_consent_stored_by_another_process_is_offered_after_the_refresh(app_fa
     assert "returning_offer" in Call(app, call_sid="CA" + "3" * 32).dial_in()
 
 
-def test_a_consent_given_on_this_process_is_offered_on_the_next_call(app):
-    call = Call(app)
-    call.dial_in()
-    call.press("2")
-    call.press("9")
-    assert call.press("1") == ["remember_done", "goodbye"]
-    assert "returning_offer" in Call(app, call_sid="CA" + "4" * 32).dial_in()
-
-
 turns = st.builds(
     Turn,
     prompts=st.lists(st.sampled_from(["welcome", "keys", "menu_main", "topic.symptoms", "after_topic", "digit_0",
