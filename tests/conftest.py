@@ -1,5 +1,5 @@
-"""Fixtures: an app on a fresh database, a clock the tests move, and a clean environment.
-Everything else the tests share is in helpers.py."""
+"""Fixtures: an app on a fresh database, a clock the tests move, a pinned wall clock (see
+wall_clock.py) and a clean environment. Everything else the tests share is in helpers.py."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,9 +11,47 @@ from service import analytics, create_app
 from service.clock import set_clock
 from service.db import db
 
+from . import wall_clock
 from .helpers import LINE_NUMBER, OPEN_TIME, PUBLIC, TOKEN, Twilio, empty_database, postgres_url, prepare_database
 
 pytest_plugins = ["tests.browser"]
+# The wall clock of this run (pytest_configure pins it): what ``service.clock`` reads whenever a
+# test has not set a time of its own.
+_wall = None
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("wall clock")
+    group.addoption("--wall-time", default=wall_clock.DEFAULT_WALL,
+                    help="the time of day the suite runs at: open (Monday 13:00 London, the support line "
+                         "open), closed (Monday 03:00) or an ISO 8601 time with a UTC offset")
+    group.addoption("--unpinned-only", action="store_true",
+                    help="run only the tests that do not set the application's clock themselves (the "
+                         "`clock` fixture): those whose answers could follow the wall clock")
+
+
+def pytest_configure(config):
+    global _wall
+    try:
+        at = wall_clock.parse_wall(config.getoption("--wall-time"))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    _wall = wall_clock.install(at)
+    set_clock(_wall)
+
+
+def pytest_report_header(config):
+    return f"wall clock pinned at {wall_clock.parse_wall(config.getoption('--wall-time')).isoformat()}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--unpinned-only"):
+        return
+    pinned = [item for item in items if "clock" in getattr(item, "fixturenames", ())]
+    if pinned:
+        config.hook.pytest_deselected(items=pinned)
+        keep = {id(item) for item in items} - {id(item) for item in pinned}
+        items[:] = [item for item in items if id(item) in keep]
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +111,7 @@ def clock():
     fake = Clock()
     set_clock(lambda: fake.value)
     yield fake
-    set_clock(None)
+    set_clock(_wall)
 
 
 @pytest.fixture

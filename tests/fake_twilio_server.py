@@ -9,7 +9,7 @@ message with a fresh ``SM...`` sid.
     python -m tests.fake_twilio_server --port 0 --delay 1.5   # prints "listening on PORT"
 
 ``GET /_received`` answers the messages received so far (JSON list, each form
-field plus ``sid``, ``received_at`` and ``answered``), ``GET /_stats`` the
+field plus ``sid``, ``received_at`` (time.monotonic(), for intervals) and ``answered``), ``GET /_stats`` the
 counts. A message is recorded when its request arrives, before the delay: like
 Twilio, the fake may have accepted a text whose answer the sender never read.
 It listens on 127.0.0.1 only.
@@ -69,7 +69,7 @@ class FakeTwilioServer:
 
     def _record(self, form: dict) -> dict:
         with self.lock:
-            message = dict(form, sid=f"SM{next(self._sids):032x}", received_at=time.time(), answered=False)
+            message = dict(form, sid=f"SM{next(self._sids):032x}", received_at=time.monotonic(), answered=False)
             self.received.append(message)
             self.in_flight += 1
         return message

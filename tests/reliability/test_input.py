@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, inspect
 from service.config import PROJECT_ROOT
 from service.content import load_catalogue
 
+from ..helpers import prompts_with_callbacks
 from .soak.harness import (
     PUBLIC,
     SignedClient,
@@ -170,9 +171,11 @@ def test_the_line_is_healthy_after_all_that(line):
 
 @pytest.fixture
 def own_line(tmp_path):
+    """The Procfile's web process of a charity with a callback team (callbacks switched on)."""
     env = app_env(f"sqlite:///{tmp_path / 'line.db'}", tmp_path)
     release(env)
-    with WebProcess(env, tmp_path / "web.log", workers=1) as web:
+    app_spec = f"service:create_app({{'PROMPTS_DIR': {str(prompts_with_callbacks(tmp_path))!r}}})"
+    with WebProcess(env, tmp_path / "web.log", workers=1, app_spec=app_spec) as web:
         yield web, SignedClient(web.port)
 
 

@@ -13,7 +13,8 @@ is in flight. The outbox rows prove what happened:
 
 The stale window is passed honestly, without editing rows: the restarted worker
 runs with the application's own clock (``service.clock.set_clock``, the seam the
-design gives tests) eleven minutes ahead, the only change from production.
+design gives tests) eleven minutes ahead of the suite's pinned wall clock
+(tests/wall_clock.py), the only change from production.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from sqlalchemy import create_engine, insert, select
 
 from service.models import OutboxMessage
 
+from .. import wall_clock
 from ..fake_twilio_server import FakeTwilioServer
 from .soak.harness import BIN, ROOT, app_env, release
 
@@ -34,8 +36,9 @@ ROWS = 8
 SENT_BEFORE_KILL = 2  # the kill lands while the third request is in flight
 AHEAD = dt.timedelta(minutes=11)
 WORKER_WITH_CLOCK_AHEAD = (
-    "import datetime as dt, service.clock as clock;"
-    f"clock.set_clock(lambda: dt.datetime.now(dt.UTC) + dt.timedelta(seconds={AHEAD.total_seconds()}));"
+    "import datetime as dt, time, service.clock as clock;"
+    f"start = clock.now() + dt.timedelta(seconds={AHEAD.total_seconds()}); moved = time.monotonic();"
+    "clock.set_clock(lambda: start + dt.timedelta(seconds=time.monotonic() - moved));"
     "from flask.cli import main; main()"
 )
 
@@ -47,7 +50,7 @@ def send_due_command(clock_ahead: bool = False) -> list[str]:
 
 
 def queue_texts(url: str) -> None:
-    moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    moment = wall_clock.now() - dt.timedelta(minutes=1)
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
