@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from service.config import PROJECT_ROOT
-from service.content import check, load_catalogue
+from service.content import ContentError, check, load_catalogue
 from service.extensions import loaded
 
 TODAY = dt.date(2026, 11, 29)
@@ -55,8 +55,8 @@ def test_an_estimate_is_used_when_there_is_no_clip(prompts):
 
 def test_a_long_sentence_fails(prompts):
     path = prompts / "topics" / "risks.yaml"
-    text = path.read_text().replace("Some things may raise the risk.",
-                                    "Some things may raise the risk " + "and more " * 12 + "too.", 1)
+    text = path.read_text().replace("no one knows the cause.",
+                                    "no one knows the cause " + "and more " * 8 + "too.", 1)
     path.write_text(text)
     cat = load_catalogue(prompts)
     _, failures, _ = check(cat, {}, TODAY)
@@ -67,10 +67,10 @@ def test_review_date_warns_sixty_days_before_and_fails_after(prompts):
     cat = load_catalogue(prompts)
     assert cat.source.next_review == dt.date(2027, 10, 28)
     _, failures, warnings = check(cat, {}, dt.date(2027, 9, 1))
-    assert not any("review" in f for f in failures)
-    assert any("due for review on 28 Oct 2027" in w for w in warnings)
+    assert not any("prompts/source.yaml" in f for f in failures)
+    assert any("prompts/source.yaml: the source page is due for review on 28 Oct 2027" in w for w in warnings)
     _, failures, _ = check(cat, {}, dt.date(2027, 10, 28))
-    assert any("was due for review" in f for f in failures)
+    assert any("prompts/source.yaml: the source page was due for review" in f for f in failures)
 
 
 def test_the_command_exits_non_zero_on_a_failure(app, clock):
@@ -78,3 +78,89 @@ def test_the_command_exits_non_zero_on_a_failure(app, clock):
     result = app.test_cli_runner().invoke(args=["content", "check"])
     assert result.exit_code == 1
     assert "FAIL: prompts/source.yaml" in result.output
+
+
+# -- the clinical review's rules: each failure names the file, the line and the rule -------
+
+def failures_after(prompts, path: str, old: str, new: str, today: dt.date = TODAY) -> list[str]:
+    target = prompts / path
+    text = target.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    target.write_text(text.replace(old, new, 1))
+    _, failures, _ = check(load_catalogue(prompts), {}, today)
+    return failures
+
+
+def test_the_shipped_content_meets_every_safety_rule(prompts):
+    _, failures, _ = check(load_catalogue(prompts), {}, TODAY)
+    assert failures == []
+
+
+def test_a_topic_text_without_urgent_advice_fails(prompts):
+    failures = failures_after(prompts, "topics/risks.yaml",
+                              "Unwell in\n  treatment: your hospital 24-hour line now. Emergency: 999.", "Thank you.")
+    assert any(f.startswith("prompts/topics/risks.yaml:") and "topic 'risks' (texted) gives no urgent advice" in f
+               for f in failures), failures
+    assert any("topic 'risks' (texted) never names the hospital's 24-hour line" in f for f in failures), failures
+
+
+def test_999_must_come_in_the_first_45_words_of_fever_and_symptoms(prompts):
+    failures = failures_after(prompts, "topics/symptoms.yaml",
+                              "    Very unwell with a fever, or a face or neck that swells suddenly? Call 999.\n",
+                              "")
+    failures = [f for f in failures if "first 45 words" in f]
+    assert failures and failures[0].startswith("prompts/topics/symptoms.yaml:"), failures
+
+
+def test_the_nurses_number_needs_their_name_and_hours(prompts):
+    failures = failures_after(prompts, "topics/research.yaml",
+                              "nurses 0808 800 4040 (Mon-Fri 9am-5pm)", "nurses 0808 800 4040")
+    assert any(f.startswith("prompts/topics/research.yaml:") and "topic.research.sms (texted) gives 0808 800 4040 "
+               "without \"Cancer Research UK nurses\" before it and \"Mon-Fri 9am-5pm\" after it" in f
+               for f in failures), failures
+
+
+def test_a_series_text_that_sends_an_infection_to_a_gp_fails(prompts):
+    failures = failures_after(prompts, "series.yaml", "your hospital\n      24-hour line now (no answer: 999).",
+                              "ask your GP for an\n      urgent appointment.")
+    assert any(f.startswith("prompts/series.yaml:") and "'week3_infection' sends a fever or infection to a GP" in f
+               for f in failures), failures
+    assert any("'week3_infection' speaks of a fever or infection without the hospital's 24-hour line" in f
+               for f in failures), failures
+
+
+@pytest.mark.parametrize("path", ["line.yaml", "contacts.yaml", "series.yaml"])
+def test_a_file_with_urgent_advice_has_a_review_date_of_its_own(prompts, path):
+    target = prompts / path
+    text = target.read_text()
+    start = text.index("review:\n")
+    end = text.index("next_review:", start)
+    end = text.index("\n", end) + 1
+    target.write_text(text[:start] + text[end:])
+    with pytest.raises(ContentError, match=rf"prompts/{path}:\d+: needs a 'review' \(reviewed_by, reviewed_on, "
+                                           r"next_review\)"):
+        load_catalogue(prompts)
+    target.write_text(text)
+    _, failures, _ = check(load_catalogue(prompts), {}, dt.date(2027, 6, 2))
+    assert any(f.startswith(f"prompts/{path}: {path} was due for review on 01 Jun 2027") for f in failures), failures
+
+
+def test_a_topic_may_not_copy_the_overview_pages_review_date(prompts):
+    failures = failures_after(prompts, "topics/risks.yaml", "next_review: 2027-12-01", "next_review: 2027-10-28")
+    assert "prompts/topics/risks.yaml: topic 'risks' copies its next_review from prompts/source.yaml; give each " \
+           "topic a review cycle of its own" in failures
+
+
+def test_a_spoken_sentence_over_20_words_fails(prompts):
+    failures = failures_after(prompts, "topics/risks.yaml", "    Worried about your risk? Talk to your G P.\n",
+                              "    Worried about your risk? Talk to your G P " + "and then " * 8 + "again.\n")
+    assert any("topic.risks has a sentence of 22 words, as written or as spoken; at most 20" in f
+               for f in failures), failures
+
+
+def test_the_transfer_must_name_the_line_it_reaches(prompts):
+    target = prompts / "line.yaml"
+    target.write_text(target.read_text().replace("Putting you through to the Macmillan Support Line,",
+                                                 "Putting you through to someone,"))
+    with pytest.raises(ContentError, match=r"prompts/line\.yaml:\d+: 'transfer' must name 'Macmillan Support Line'"):
+        load_catalogue(prompts)

@@ -22,6 +22,7 @@ from .model import (
     HelpNumber,
     Menu,
     Prompt,
+    Review,
     SeriesText,
     Source,
     SupportLine,
@@ -38,9 +39,11 @@ def load_catalogue(prompts_dir: Path | None = None) -> Catalogue:
     origins: dict[str, str] = {}
 
     prompts: dict[str, Prompt] = {}
+    file_reviews: dict[str, Review] = {}
     line_path = root / "line.yaml"
     line_file = reader.load(line_path)
     if line_file is not None:
+        _file_review(reader, line_path, line_file, file_reviews)
         section = line_file.get("prompts")
         if not isinstance(section, YamlMapping):
             reader.problem(line_path, line_file.line_of("prompts"), "needs a 'prompts' mapping")
@@ -55,19 +58,26 @@ def load_catalogue(prompts_dir: Path | None = None) -> Catalogue:
     menus = _load_menus(reader, root / "menus.yaml", origins)
     voice_commands, sms_commands, voice_digits, sms_leading, never_fuzzy = _load_keywords(
         reader, root / "keywords.yaml")
-    support_line, callbacks, help_numbers = _load_contacts(reader, root / "contacts.yaml", origins)
-    series, series_prompts = _load_series(reader, root / "series.yaml", origins)
+    support_line, callbacks, help_numbers = _load_contacts(reader, root / "contacts.yaml", origins, file_reviews)
+    series, series_prompts = _load_series(reader, root / "series.yaml", origins, file_reviews)
     source = _load_source(reader, root / "source.yaml")
 
     if reader.problems:
         raise ContentError(reader.problems)
     catalogue = Catalogue(prompts, topics, menus, voice_commands, sms_commands, voice_digits, sms_leading,
                           never_fuzzy, support_line, callbacks, help_numbers, series, series_prompts, source,
-                          origins)
+                          origins, file_reviews)
     problems = load_errors(catalogue)
     if problems:
         raise ContentError(problems)
     return catalogue
+
+
+def _file_review(reader: Reader, path: Path, data: YamlMapping, reviews: dict[str, Review]) -> None:
+    """A prompt file that carries urgent advice is reviewed like a topic: its own dates."""
+    review = reader.review(path, data)
+    if review:
+        reviews[f"prompts/{path.name}"] = review
 
 
 def _load_topics(reader: Reader, folder: Path, origins: dict) -> dict[str, Topic]:
@@ -186,10 +196,11 @@ def _parse_time(reader: Reader, path: Path, line: int, value: Any) -> dt.time | 
         return None
 
 
-def _load_contacts(reader: Reader, path: Path, origins: dict):
+def _load_contacts(reader: Reader, path: Path, origins: dict, reviews: dict):
     data = reader.load(path)
     if data is None:
         return None, None, ()
+    _file_review(reader, path, data, reviews)
     support_line = None
     spec = data.get("support_line")
     if not isinstance(spec, YamlMapping):
@@ -266,15 +277,21 @@ def _load_contacts(reader: Reader, path: Path, origins: dict):
                                f"{number}: 'source' must be the https page where the number was checked")
                 continue
             checked = reader.date(path, entry, "checked")
+            hours = {key: entry.get(key) for key in ("hours", "sms_hours")}
+            for key, value in hours.items():
+                if value is not None and not (isinstance(value, str) and value.strip()):
+                    reader.problem(path, entry.line_of(key), f"{number}: {key!r} must be text, as people say it")
             if name and checked:
-                numbers.append(HelpNumber(name, number, source.strip(), checked))
+                numbers.append(HelpNumber(name, number, source.strip(), checked, str(hours["hours"] or "").strip(),
+                                          str(hours["sms_hours"] or "").strip()))
     return support_line, callbacks, tuple(numbers)
 
 
-def _load_series(reader: Reader, path: Path, origins: dict):
+def _load_series(reader: Reader, path: Path, origins: dict, reviews: dict):
     data = reader.load(path)
     if data is None:
         return (), {}
+    _file_review(reader, path, data, reviews)
     prompts = {}
     for key in SERIES_PROMPTS:
         value = reader.text(path, data, key)

@@ -114,6 +114,9 @@ class HelpNumber:
     number: str
     source: str = ""
     checked: dt.date | None = None
+    # Opening hours as spoken and as texted; where given, every mention of the number states them.
+    hours: str = ""
+    sms_hours: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,8 @@ class Catalogue:
     series_prompts: dict[str, str]
     source: Source
     origins: dict[str, str] = field(default_factory=dict)
+    # The review of each prompt file that is not a topic (line, contacts, series), by its path.
+    file_reviews: dict[str, Review] = field(default_factory=dict)
 
     def prompt(self, prompt_id: str) -> Prompt:
         if prompt_id.startswith("topic."):

@@ -149,6 +149,10 @@ def load_errors(cat: Catalogue) -> list[str]:
         if line.name.lower() not in line.closed.text.lower():
             problems.append(f"{at('support_closed')}: support_line.closed must name {line.name!r}, the line "
                             "that 0 reaches")
+    transfer = cat.prompts.get("transfer")
+    if transfer and line.name.lower() not in transfer.text.lower():
+        problems.append(f"{at('transfer')}: 'transfer' must name {line.name!r} (contacts.yaml support_line.name), "
+                        "so that a caller knows who they are put through to")
 
     known = {n.number for n in cat.help_numbers}
     for text_id, text in written.items():
@@ -181,7 +185,7 @@ def _depths(cat: Catalogue) -> dict[str, int]:
 WORDS_PER_SECOND = 2.5
 # A summary says enough to be worth the press, and no more than a worried listener can hold.
 SUMMARY_MIN_SECONDS, SUMMARY_MAX_SECONDS = 20.0, 45.0
-MAX_SENTENCE_WORDS = 25
+MAX_SENTENCE_WORDS = 20
 REVIEW_WARNING = dt.timedelta(days=60)
 # Flesch-Kincaid grade 6 is a reading age of about 11.
 TARGET_GRADE = 6.0
@@ -221,7 +225,7 @@ def editorial(cat: Catalogue, durations: dict[str, float], today: dt.date) -> tu
     for pid, prompt in sorted(cat.voice_prompts().items()):
         measured = pid in durations
         seconds = durations[pid] if measured else words(prompt.say) / WORDS_PER_SECOND
-        longest = max(words(s) for s in sentences(prompt.text))
+        longest = max(words(s) for s in sentences(prompt.text) + sentences(prompt.say))
         rows.append(Row(pid, "summary" if pid.startswith("topic.") else "voice", round(seconds, 1), longest,
                         _grade(prompt.text), measured=measured))
         where = cat.origins.get(pid, "prompts")
@@ -231,7 +235,8 @@ def editorial(cat: Catalogue, durations: dict[str, float], today: dt.date) -> tu
             if seconds < SUMMARY_MIN_SECONDS:
                 failures.append(f"{where}: {pid} takes {seconds:.0f} s to say; at least {SUMMARY_MIN_SECONDS:.0f}")
         if longest > MAX_SENTENCE_WORDS:
-            failures.append(f"{where}: {pid} has a sentence of {longest} words; at most {MAX_SENTENCE_WORDS}")
+            failures.append(f"{where}: {pid} has a sentence of {longest} words, as written or as spoken; "
+                            f"at most {MAX_SENTENCE_WORDS}")
     for text_id, text in sorted(cat.sms_texts().items()):
         longest = max(words(s) for s in sentences(text))
         rows.append(Row(text_id, "sms", None, longest, _grade(text), gsm.segments(text),
@@ -249,8 +254,14 @@ def editorial(cat: Catalogue, durations: dict[str, float], today: dt.date) -> tu
             failures.append(f"{cat.origins.get(text_id.removesuffix('.sms'), 'prompts')}: {text_id} gives 111 "
                             "without the Northern Ireland alternative (no general 111 there: the GP out-of-hours "
                             "service)")
+    failures += safety_failures(cat)
     due = [("prompts/source.yaml", "the source page", cat.source.next_review)]
     due += [(f"prompts/topics/{t.id}.yaml", f"topic {t.id!r}", t.review.next_review) for t in cat.topics.values()]
+    due += [(path, path.removeprefix("prompts/"), review.next_review) for path, review in cat.file_reviews.items()]
+    for topic in cat.topics.values():
+        if topic.review.next_review == cat.source.next_review:
+            failures.append(f"prompts/topics/{topic.id}.yaml: topic {topic.id!r} copies its next_review from "
+                            "prompts/source.yaml; give each topic a review cycle of its own")
     for where, what, review in due:
         status = review_status(review, today)
         if status == OVERDUE:
@@ -259,6 +270,62 @@ def editorial(cat: Catalogue, durations: dict[str, float], today: dt.date) -> tu
         elif status == DUE_SOON:
             warnings.append(f"{where}: {what} is due for review on {review:%d %b %Y}")
     return rows, failures, warnings
+
+
+# -- 3. safety rules from the clinical review (each names the file, the line and the rule) -----
+
+# A crisis answer's urgent advice is 999 and Samaritans, not the treatment line.
+CRISIS_TOPIC = "crisis"
+# Where someone frightened lands first: 999 within the first 45 words.
+EARLY_999_TOPICS, EARLY_999_WORDS = ("fever", "symptoms"), 45
+TWENTY_FOUR_HOUR = re.compile(r"24-hour")
+EMERGENCY = re.compile(r"(?<!\d)999(?!\d)")
+FEVER_OR_INFECTION = re.compile(r"fever|infection|temperature|unwell", re.IGNORECASE)
+GP = re.compile(r"\bGPs?\b")
+
+
+def safety_failures(cat: Catalogue) -> list[str]:
+    failures: list[str] = []
+
+    def at(key: str) -> str:
+        return cat.origins.get(key, "prompts")
+
+    for topic in sorted(cat.topics.values(), key=lambda t: t.id):
+        for key, text, form in ((f"topic.{topic.id}", topic.voice.text, "spoken"),
+                                (f"topic.{topic.id}.sms", topic.sms, "texted")):
+            if not EMERGENCY.search(text):
+                failures.append(f"{at(key)}: topic {topic.id!r} ({form}) gives no urgent advice: every topic says "
+                                "what to do now, with 999")
+            if topic.id != CRISIS_TOPIC and not TWENTY_FOUR_HOUR.search(text):
+                failures.append(f"{at(key)}: topic {topic.id!r} ({form}) never names the hospital's 24-hour line "
+                                "for someone unwell in treatment")
+        if topic.id in EARLY_999_TOPICS:
+            first = " ".join(topic.voice.text.split()[:EARLY_999_WORDS])
+            if not EMERGENCY.search(first):
+                failures.append(f"{at('topic.' + topic.id)}: topic {topic.id!r} must give 999 within its first "
+                                f"{EARLY_999_WORDS} words")
+    spoken = {pid: p.text for pid, p in cat.voice_prompts().items()}
+    for number in cat.help_numbers:
+        if not number.sms_hours:
+            continue
+        for texts, hours, form in ((spoken, number.hours, "spoken"), (cat.sms_texts(), number.sms_hours, "texted")):
+            for text_id, text in sorted(texts.items()):
+                for found in re.finditer(re.escape(number.number), text):
+                    before = text[max(0, found.start() - 60):found.start()]
+                    after = text[found.end():found.end() + 80]
+                    if number.name.lower() not in before.lower() or hours.lower() not in after.lower():
+                        failures.append(f"{at(text_id.removesuffix('.sms').split('+')[0])}: {text_id} ({form}) gives "
+                                        f"{number.number} without \"{number.name}\" before it and \"{hours}\" "
+                                        "after it (prompts/contacts.yaml)")
+    for text in cat.series:
+        if FEVER_OR_INFECTION.search(text.sms):
+            if GP.search(text.sms):
+                failures.append(f"{at('series.' + text.id)}: series text {text.id!r} sends a fever or infection to "
+                                "a GP; people in treatment call the hospital's 24-hour line")
+            if not TWENTY_FOUR_HOUR.search(text.sms):
+                failures.append(f"{at('series.' + text.id)}: series text {text.id!r} speaks of a fever or infection "
+                                "without the hospital's 24-hour line")
+    return failures
 
 
 CURRENT, DUE_SOON, OVERDUE = "current", "due soon", "overdue"
