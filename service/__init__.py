@@ -42,6 +42,8 @@ def _create_app(test_config: dict | None) -> Flask:
     _configure_logging(app)
 
     catalogue = load_catalogue(app.config["PROMPTS_DIR"])
+    from . import signoff
+    app.extensions["approvals"] = signoff.gate(app, catalogue)
     db.init_app(app)
     analytics.init_app(app)
     returning.init_app(app)

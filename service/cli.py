@@ -62,6 +62,17 @@ def content_check() -> None:
     app = current_app._get_current_object()
     parts = loaded(app)
     rows, failures, warnings = check(parts.catalogue, parts.clips.durations, clock.now().date())
+    from pathlib import Path
+
+    from .content.approvals import ApprovalError, load, summarise
+    try:
+        approvals = load(Path(app.config["PROMPTS_DIR"]), parts.catalogue)
+    except ApprovalError as error:
+        failures += error.problems
+    else:
+        for state in summarise(parts.catalogue, approvals, clock.now().date()).not_approved:
+            warnings.append(f"{state.unit.where}: {state.unit.prompt_id} is {state.state}: the release "
+                            "command refuses it until it is approved")
     click.echo(format_table(rows))
     click.echo("(~ = estimated at 150 words a minute; no clip measured)")
     for warning in warnings:
@@ -124,6 +135,11 @@ def purge() -> None:
 
 def register_commands(app: Flask) -> None:
     from .audio.cli import audio_cli
+    from .signoff_cli import content_approve, content_review_pack, content_status, release
+
+    for command in (content_status, content_approve, content_review_pack):
+        content_cli.add_command(command)
+    app.cli.add_command(release)
 
     app.cli.add_command(audio_cli)
     app.cli.add_command(db_cli)

@@ -174,6 +174,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ANALYTICS_SALT", "", _text, "the salt of every pseudonym (else derived from the auth token)"),
     Setting("SIMULATOR_ENABLED", lambda start: "1" if start.dev_mode else "", _flag,
             "1 serves the web simulator (on in development)"),
+    Setting("ALLOW_UNAPPROVED_CONTENT", "", _flag,
+            "1 serves words that differ from prompts/approvals.yaml in production (an error at every start)"),
     Setting("ALLOWED_HOSTS", "", _host_names, "more host names requests may use, comma-separated"),
     Setting("ALLOWED_COUNTRY_CODES", "44", _calling_codes, "the calling codes the line texts with"),
     Setting("OUTBOX_RETENTION_DAYS", "30", _whole_number("OUTBOX_RETENTION_DAYS", 1),

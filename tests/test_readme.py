@@ -79,5 +79,5 @@ def test_the_procfile_commands_are_the_documented_ones():
     for process in ("web", "release", "worker"):
         assert re.search(rf"^{process}:", PROCFILE, re.MULTILINE), process
         assert f"`{process}`" in README, process
-    assert "flask --app service db upgrade" in PROCFILE and "flask --app service db upgrade" in README
+    assert "flask --app service release" in PROCFILE and "flask --app service release" in README
     assert "flask --app service sms send-due" in PROCFILE and "flask --app service sms send-due" in README

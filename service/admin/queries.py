@@ -19,6 +19,7 @@ from .. import clock
 from ..audio.manifest import MANIFEST_NAME, Manifest, ManifestError, ManifestMissing
 from ..clock import LONDON
 from ..content import MAIN_MENU, Catalogue, review_status
+from ..content.approvals import Approval, Summary, summarise
 from ..models import CallbackRequest, OutboxMessage, Subscriber, UsageEvent
 
 USAGE_DAYS = 30
@@ -330,6 +331,8 @@ class ContentReport:
     built_at_source: str
     manifest_problem: str | None
     reviews: list[TopicReview]
+    # Every prompt's approval (None: the approvals file could not be read at start-up).
+    approvals: Summary | None = None
 
 
 def _clip(entry: dict | None) -> Clip | None:
@@ -339,7 +342,7 @@ def _clip(entry: dict | None) -> Clip | None:
     return Clip(str(entry["file"]), float(seconds) if isinstance(seconds, int | float) else None)
 
 
-def content(cat: Catalogue, audio_dir: Path) -> ContentReport:
+def content(cat: Catalogue, audio_dir: Path, approvals: dict[str, Approval] | None = None) -> ContentReport:
     """Every voice prompt with its clip, from ``audio/manifest.json`` as it is now."""
     manifest_path = Path(audio_dir) / MANIFEST_NAME
     problem = None
@@ -363,4 +366,5 @@ def content(cat: Catalogue, audio_dir: Path) -> ContentReport:
     reviews = [TopicReview(t.id, t.title.text, t.review.reviewed_by, t.review.reviewed_on, t.review.next_review,
                            review_status(t.review.next_review, today), t.sources)
                for t in sorted(cat.topics.values(), key=lambda t: t.review.next_review)]
-    return ContentReport(rows, built_at, source, problem, reviews)
+    summary = summarise(cat, approvals, today) if approvals is not None else None
+    return ContentReport(rows, built_at, source, problem, reviews, summary)

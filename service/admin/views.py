@@ -206,6 +206,7 @@ def subscribers():
 
 @bp.get("/content")
 def content():
-    report = queries.content(current_catalogue(), Path(current_app.config["AUDIO_DIR"]))
+    report = queries.content(current_catalogue(), Path(current_app.config["AUDIO_DIR"]),
+                             current_app.extensions.get("approvals"))
     return render_template("admin/content.html", title="Content", active="content", report=report,
                            clip_url=clip_url)

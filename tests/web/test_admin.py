@@ -441,6 +441,20 @@ def test_content_page_shows_each_topics_review_status(console, clock):
         "risks"] == "overdue"
 
 
+def test_content_page_lists_every_prompts_approval_and_what_is_due(console, clock):
+    from service.content.approvals import units
+
+    make_user(console)
+    cat = loaded(console).catalogue
+    clock.set(dt.datetime(2027, 5, 10, 12, tzinfo=dt.UTC))
+    html = log_in(console).get("/admin/content").get_data(as_text=True)
+    assert html.count('<th scope="row" class="approval"><code>') == len(units(cat))
+    assert "Clinical sign-off is still to come: 0 of " in html
+    assert "Approved (editorial)" in html and "Content editor (not a clinician)" in html
+    fever = html.split('<code>topic.fever</code>', 1)[1].split("</tr>", 1)[0]
+    assert "1 Jun 2027 <strong>(due soon)</strong>" in fever
+
+
 def test_content_page_without_a_manifest_says_so(console, tmp_path):
     make_user(console)
     console.config["AUDIO_DIR"] = tmp_path
