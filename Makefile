@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt 2>/dev/null | cksum | cut -d' ' -f1)
 export LINE_DEV_MODE ?= 1
 
-.PHONY: run test lint audio audio-check audio-engines bench soak clean browser-deps
+.PHONY: run user test lint audio audio-check audio-engines bench soak clean browser-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: $(STAMP)
 	$(BIN)/flask --app service serve
+
+# A console account on the local line (`make run`'s database): make user NAME=alice
+user: $(STAMP)
+	$(if $(NAME),,$(error NAME is missing: make user NAME=alice))
+	$(BIN)/flask --app service db upgrade >/dev/null
+	$(BIN)/flask --app service admin create-user $(NAME)
 
 AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 

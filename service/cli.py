@@ -34,6 +34,10 @@ def serve(port: int) -> None:
     run_simple("127.0.0.1", port, app, threaded=True)
 
 
+# Typed as printed in the project folder of a fresh clone, beside `make run` (tests/web/test_banner.py).
+USER_COMMAND = "make user NAME=alice"
+
+
 def print_dev_banner(app: Flask, port: int) -> None:
     base = app.config["PUBLIC_BASE_URL"] or f"http://127.0.0.1:{port}"
     click.echo(
@@ -43,7 +47,7 @@ def print_dev_banner(app: Flask, port: int) -> None:
         f"  SMS webhook:   {base}/sms\n"
         f"  Health:        {base}/healthz\n"
         + (f"  Simulator:     {base}/simulator\n" if app.config.get("SIMULATOR_ENABLED") else "")
-        + f"  Console:       {base}/admin (make an account: flask --app service admin create-user NAME)\n"
+        + f"  Console:       {base}/admin (make an account, in another terminal: {USER_COMMAND})\n"
         f"  Database:      {app.config['DATABASE_URL']}\n",
         err=True,
     )

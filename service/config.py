@@ -307,7 +307,8 @@ def check(config: dict) -> None:
         problems.append(
             "TWILIO_AUTH_TOKEN is not set: every webhook must be checked against it. "
             "Set it to the auth token of the Twilio account that owns the number "
-            "(or run `make run` for a local development line)."
+            "(for a local development line, as under `make run`, put LINE_DEV_MODE=1 before the command, "
+            "for example `LINE_DEV_MODE=1 .venv/bin/flask --app service content status`)."
         )
     base = config.get("PUBLIC_BASE_URL", "")
     if not base and not (config.get("DEV_MODE") or config.get("TESTING")):
@@ -370,8 +371,9 @@ def configure_console(app: Flask) -> None:
         raise ConfigError(
             "The ALL line cannot start:\n  - SECRET_KEY is not set: the operator console signs its "
             "login sessions and form tokens with it. Set it to a long random string, for example "
-            "the output of `python -c 'import secrets; print(secrets.token_hex(32))'`, and keep it "
-            "the same on every process and machine (or run `make run` for a local development line)."
+            "the output of `python3 -c 'import secrets; print(secrets.token_hex(32))'`, and keep it "
+            "the same on every process and machine (for a local development line, as under `make run`, put "
+            "LINE_DEV_MODE=1 before the command)."
         )
     # Also in development: a short key lets anyone forge a console session and read callers' numbers.
     length = len(key) if isinstance(key, str | bytes) else 0

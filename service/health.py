@@ -1,9 +1,11 @@
-"""GET /healthz: is this process able to answer calls and texts?"""
+"""GET /healthz: is this process able to answer calls and texts? And GET /favicon.ico, which every
+browser asks for on every page (the console, the simulator)."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from .db import db
@@ -11,6 +13,15 @@ from .extensions import loaded
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    icon = Path(current_app.static_folder) / "favicon.ico"
+    response = Response(icon.read_bytes(), mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.get("/healthz")

@@ -1,4 +1,5 @@
-"""Twilio webhook signatures: every webhook is checked; a bad one gets 403 and nothing else.
+"""Twilio webhook signatures: every webhook is checked; a bad one gets 403 and one plain line
+saying why (never the expected signature, never a secret).
 
 Behind a platform's router the app sees an internal URL, so the URL Twilio
 signed is rebuilt on the public origin (``urls.public_url``) from the path and query it requested.
@@ -9,7 +10,7 @@ import logging
 import re
 from functools import cache
 
-from flask import abort, current_app, g, request
+from flask import Response, abort, current_app, g, request
 from twilio.request_validator import RequestValidator
 
 from .urls import public_url
@@ -45,4 +46,14 @@ def require_twilio_signature() -> None:
         return
     log.warning("refused %s %s: %s Twilio signature", request.method, request.path,
                 "wrong" if signature else "no")
-    abort(403)
+    abort(Response(_why(signature) + "\n", status=403, mimetype="text/plain"))
+
+
+def _why(signature: str) -> str:
+    if request.method != "POST":
+        return "Refused: Twilio webhooks are POST requests, signed with X-Twilio-Signature."
+    if not signature:
+        return ("Refused: no X-Twilio-Signature header. Every webhook must be signed with the account's auth "
+                "token, as Twilio signs it (under `make run`, the token the banner prints).")
+    return ("Refused: wrong X-Twilio-Signature. It must be signed for this exact URL (on PUBLIC_BASE_URL) and "
+            "these form fields, with the auth token this line has.")

@@ -55,7 +55,7 @@ def gate(app: Flask, cat: Catalogue) -> dict[str, Approval] | None:
               if production else "", len(unapproved), "; ".join(lines))
     editorial = summary.editorial_only
     if editorial:
-        log.warning("clinical sign-off still to come: %d of %d prompts are approved editorially only (no "
-                    "professional registration); see `flask --app service content status`",
-                    len(editorial), len(summary.states))
+        (log.warning if production else log.info)(
+            "clinical sign-off still to come: %d of %d prompts are approved editorially only (no professional "
+            "registration); see `flask --app service content status`", len(editorial), len(summary.states))
     return approvals

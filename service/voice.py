@@ -78,6 +78,9 @@ def _answer(turn: Turn, record: bool = True) -> Response:
     if record and turn.reached:
         analytics.record("voice", request.form.get("From", ""), _call_sid(), "reached", turn.reached,
                          "slow" if turn.state.slow else None)
+    if record and isinstance(turn.effect, Transfer):
+        # Where a call is left while it rings the support line: a hang-up now is "during a transfer".
+        analytics.record("voice", request.form.get("From", ""), _call_sid(), "transfer", "transfer")
     if record and turn.hangup:
         analytics.record("voice", request.form.get("From", ""), _call_sid(), "ended", turn.state.node)
     return Response(response, mimetype="text/xml")

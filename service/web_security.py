@@ -28,7 +28,15 @@ def page_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """HSTS on every response once the public origin is https: browsers never try plain http again."""
+    """A plain answer for a request naming a host the line does not serve, and HSTS on every
+    response once the public origin is https: browsers never try plain http again."""
+    from werkzeug.exceptions import SecurityError
+
+    @app.errorhandler(SecurityError)
+    def unknown_host(_error: SecurityError) -> Response:
+        return Response("Refused: the Host header names a host this line does not serve (PUBLIC_BASE_URL's host, "
+                        "ALLOWED_HOSTS, or 127.0.0.1 under `make run`).\n", status=400, mimetype="text/plain")
+
     if not app.config.get("PUBLIC_BASE_URL", "").startswith("https://"):
         return
 

@@ -80,6 +80,22 @@ def decode(path):
     return np.asarray(sound.samples, dtype=np.float32)
 
 
+def test_the_manifest_records_when_clips_were_last_made_and_a_build_with_nothing_to_do_changes_nothing(
+        tmp_path, clock):
+    import datetime as dt
+
+    clock.set(dt.datetime(2026, 12, 6, 22, 53, 4, tzinfo=dt.UTC))
+    build(TEXTS, tmp_path, ToneEngine())
+    assert Manifest.load(tmp_path).built_at() == (dt.datetime(2026, 12, 6, 22, 53, 4, tzinfo=dt.UTC),
+                                                  "recorded by the build")
+    before = snapshot(tmp_path)
+    clock.set(dt.datetime(2026, 12, 9, 8, 0, tzinfo=dt.UTC))
+    build(TEXTS, tmp_path, ToneEngine())
+    assert snapshot(tmp_path) == before
+    build({**TEXTS, "goodbye": "Goodbye for now."}, tmp_path, ToneEngine())
+    assert Manifest.load(tmp_path).built_at()[0] == dt.datetime(2026, 12, 9, 8, 0, tzinfo=dt.UTC)
+
+
 def test_build_writes_two_clips_per_prompt_and_a_manifest(tmp_path):
     result = build(TEXTS, tmp_path, ToneEngine())
 

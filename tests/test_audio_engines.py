@@ -8,6 +8,7 @@ missing Kokoro or hibari is a failure, not a skip.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -20,6 +21,15 @@ from service.audio.engines import VOICES_DIR, EngineError, EspeakEngine, HibariE
 from service.audio.manifest import Manifest
 
 TEXTS = {"slow_on": "Speaking more slowly now."}
+
+
+def build_output(folder):
+    """Every file a build wrote, byte for byte; the manifest without the moment it was built."""
+    found = {p.name: p.read_bytes() for p in folder.iterdir()}
+    manifest = json.loads(found.pop("manifest.json"))
+    assert manifest.pop("built_at")
+    found["manifest.json"] = json.dumps(manifest, sort_keys=True).encode()
+    return found
 
 
 def require(module: str) -> None:
@@ -121,8 +131,7 @@ def test_a_kokoro_model_that_is_not_the_checked_one_is_refused(monkeypatch):
 def test_kokoro_builds_are_byte_identical_and_record_every_licence(kokoro, tmp_path):
     build(TEXTS, tmp_path / "one", kokoro)
     build(TEXTS, tmp_path / "two", KokoroEngine())
-    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
-    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
+    one, two = build_output(tmp_path / "one"), build_output(tmp_path / "two")
     assert one == two
     manifest = Manifest.load(tmp_path / "one")
     entry = manifest.prompts["slow_on"]
@@ -142,8 +151,7 @@ def test_hibari_builds_are_byte_identical_and_slow_is_slower(hibari, tmp_path):
     build(TEXTS, tmp_path / "one", HibariEngine())
     build(TEXTS, tmp_path / "two", HibariEngine())
 
-    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
-    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
+    one, two = build_output(tmp_path / "one"), build_output(tmp_path / "two")
     assert one == two
     manifest = Manifest.load(tmp_path / "one")
     assert "Apache-2.0" in manifest.prompts["slow_on"]["licence"]

@@ -166,12 +166,18 @@ def topic_title(cat: Catalogue, topic_id: str | None) -> str:
     return getattr(topic.title, "text", topic.title)
 
 
+# The node a call's usage events name while it is being put through (voice.py records it).
+TRANSFER_NODE = "transfer"
+
+
 def node_label(cat: Catalogue, node: str) -> tuple[str, str]:
     """A person's name for a menu or topic id, and which it is."""
     if node in cat.topics:
         return topic_title(cat, node), "topic"
     if node == MAIN_MENU:
         return "Main menu", "menu"
+    if node == TRANSFER_NODE:
+        return "During a transfer to the support line", "transfer"
     if node in cat.menus:
         for key, target in cat.menus[MAIN_MENU].options:
             if target == node:

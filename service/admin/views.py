@@ -43,7 +43,7 @@ def require_login():
 @bp.context_processor
 def form_token():
     # The console checks CSRF per form (not app-wide, which would refuse Twilio's webhooks).
-    return {"csrf_token": generate_csrf}
+    return {"csrf_token": generate_csrf, "callbacks_enabled": current_catalogue().callbacks.enabled}
 
 
 @bp.after_request
@@ -70,6 +70,12 @@ def london_time(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(LONDON).strftime("%a %-d %b %Y, %H:%M")
+
+
+@bp.app_template_filter("admin_count")
+def count(value: int, one: str, many: str | None = None) -> str:
+    """"1 call", "2 calls", "0 calls": a number with its noun."""
+    return f"{value} {one if value == 1 else (many or one + 's')}"
 
 
 @bp.app_template_filter("admin_percent")
@@ -174,7 +180,7 @@ def callbacks():
     return render_template("admin/callbacks.html", title="Callback requests", active="callbacks",
                            open_requests=open_requests, done_requests=done_requests, topics=topics,
                            retention=retention, delete_after=dt.timedelta(days=retention),
-                           form=ActionForm(), mask=for_operators)
+                           form=ActionForm(), mask=for_operators, enabled=cat.callbacks.enabled)
 
 
 @bp.post("/callbacks/<int:request_id>/done")

@@ -23,6 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from .. import clock
 from . import process
 from .engines import Engine
 from .manifest import CLIP_NAME, FORMAT, MANIFEST_NAME, SPEEDS, Manifest, ManifestError, spoken_live, text_sha256
@@ -121,8 +122,12 @@ def build(
             entries[prompt_id] = entry
     finally:
         used = {entry["engine"] for entry in entries.values()}
+        # When clips were last made (the console shows it): kept as it was when nothing was built,
+        # so a build with nothing to do leaves the manifest byte for byte as it was.
+        built_at = clock.now().isoformat(timespec="seconds") if result.built else old.data.get("built_at")
         manifest = {
             "format": FORMAT,
+            **({"built_at": built_at} if built_at else {}),
             "engines": {name: details for name, details in engines.items() if name in used},
             "prompts": dict(sorted(entries.items())),
             "live": result.live,

@@ -188,4 +188,5 @@ def text(message: str, sender: str, verbose: bool) -> None:
     for reply in replies:
         click.echo(f"Line: {reply}")
     if not replies:
-        click.echo("(no reply)")
+        with _quiet_logs(verbose):
+            click.echo(f"({Texter(Line(current_app._get_current_object()), sender).why_silent()})")

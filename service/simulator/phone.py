@@ -309,3 +309,15 @@ class Texter:
                   "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01", **extra}
         root = self.line.post("/sms", params)
         return ["".join(message.itertext()).strip() for message in root.iter("Message")]
+
+    def why_silent(self) -> str:
+        """Why the line sent no reply, in words a person trying the line understands."""
+        from .. import subscriptions
+        from ..db import db
+
+        with db.session() as session:
+            opted_out = subscriptions.is_opted_out(session, self.number)
+        if opted_out:
+            return (f"No reply: {self.number} has sent STOP, so the line answers nothing but START. "
+                    "Text START to get replies again.")
+        return "No reply: the line sent nothing back for this text (a text it has already answered gets none)."

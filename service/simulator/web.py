@@ -117,8 +117,9 @@ def text() -> Response:
     message = body.get("body")
     if not isinstance(message, str) or not message.strip() or len(message) > MAX_TEXT:
         raise BadRequest(f"type a message (at most {MAX_TEXT} characters)")
-    replies = Texter(_line(), _number(body)).send(message)
-    return jsonify(sent=message, replies=replies)
+    texter = Texter(_line(), _number(body))
+    replies = texter.send(message)
+    return jsonify(sent=message, replies=replies, silent_because=None if replies else texter.why_silent())
 
 
 @bp.errorhandler(BadRequest)

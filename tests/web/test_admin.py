@@ -272,7 +272,7 @@ def test_usage_page_shows_charts_with_tables(console):
     html = log_in(console).get("/admin/usage").get_data(as_text=True)
     assert html.count('<svg role="img"') == 6
     assert html.count("<caption") == 5  # the two daily charts share one table
-    assert "3</strong> calls and <strong>2</strong> texts" in html
+    assert "<strong>3 calls</strong> and\n  <strong>2 texts</strong> received" in html
     assert "Menu 4 (about)" in html
     assert "75% were keys pressed" in html and "25% were spoken" in html
     assert "1 of 3 calls (33.3%)" in html
@@ -533,3 +533,58 @@ def test_production_without_a_secret_key_keeps_the_line_and_drops_the_console(tm
     monkeypatch.setenv("ADMIN_CONSOLE", "on")
     with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
         create_app({"DATABASE_URL": "sqlite://", "PUBLIC_BASE_URL": "https://line.example.org"})
+
+
+# -- what an operator reads: plurals, what is counted, transfers, callbacks off, a short content page ----
+
+def test_one_call_is_one_call_and_the_texts_say_what_they_count(console, clock):
+    make_user(console)
+    seed(console, event("voice", "only-call", "reached", "main"), event("voice", "only-call", "reached", "symptoms"))
+    html = log_in(console).get("/admin/usage").get_data(as_text=True)
+    assert "<strong>1 call</strong>" in html and "1 calls" not in html
+    assert "<strong>0 texts</strong>" in html
+    assert "1 of 1 call ended that way" in html and "of 1 calls" not in html
+    assert "STOP, START and texts from opted-out numbers leave no usage record and are not counted" in html
+
+
+def test_a_hang_up_during_a_transfer_is_shown_as_one(console, twilio, clock):
+    from ..helpers import Call
+
+    make_user(console)
+    call = Call(console)
+    call.dial_in()
+    call.press("1")
+    assert call.press("0")[0] == "transfer"
+    from service import analytics
+    analytics.events(console).flush()
+    with console.app_context(), db.session() as session:
+        report = queries.usage(session, loaded(console).catalogue)
+    labels = {row.label: row.hung_up for row in report.drop_offs}
+    assert labels == {"During a transfer to the support line": 1}
+    html = log_in(console).get("/admin/usage").get_data(as_text=True)
+    assert "During a transfer to the support line" in html and "hung up at Symptoms" not in html
+
+
+def test_the_callback_page_says_callbacks_are_off_and_how_to_switch_them_on(console):
+    make_user(console)
+    client = log_in(console)
+    page = client.get("/admin/callbacks").get_data(as_text=True)
+    assert "Callbacks are off." in page and "callbacks: enabled: true" in page and "prompts/contacts.yaml" in page
+    assert "Callback requests (off)" in client.get("/admin/usage").get_data(as_text=True)
+
+
+def test_the_content_page_has_an_index_and_players_only_when_asked(console):
+    make_user(console)
+    cat = loaded(console).catalogue
+    html = log_in(console).get("/admin/content").get_data(as_text=True)
+    for topic in cat.topics.values():
+        assert f'<a href="#prompt-topic-{topic.id}">' in html, topic.id
+        assert f'<tr id="prompt-topic-{topic.id}">' in html, topic.id
+    assert html.count("<audio ") == html.count('<details class="clip">') > 0
+    assert re.findall(r"<audio [^>]*>", html) == re.findall(r'<audio controls preload="none" [^>]*>', html)
+
+
+def test_clips_last_built_is_the_build_time_the_manifest_records(console):
+    make_user(console)
+    html = log_in(console).get("/admin/content").get_data(as_text=True)
+    assert "Sun 6 Dec 2026, 22:53 (recorded by the build)" in html

@@ -65,7 +65,7 @@ def test_log_in_read_usage_and_mark_a_callback_done(app, console_server, page):
     assert page.get_by_role("heading", level=1).inner_text() == "Usage"
     assert page.get_by_role("img", name="Calls per day").count() == 1
     assert page.get_by_role("table", name="Topics reached, most used first").count() == 1
-    assert "3 calls and 2 texts" in page.locator("main .lead").inner_text()
+    assert "3 calls and 2 texts received" in page.locator("main .lead").inner_text()
     no_serious_violations(page, "usage page")
 
     page.get_by_role("link", name="Callback requests").click()
@@ -93,3 +93,35 @@ def test_log_in_read_usage_and_mark_a_callback_done(app, console_server, page):
     page.wait_for_url(f"{base}/admin/login")
     page.goto(f"{base}/admin/callbacks")
     assert page.url.startswith(f"{base}/admin/login?next=")
+
+
+def test_the_content_page_is_short_with_an_index_and_callbacks_say_they_are_off(app, console_server, page):
+    base = console_server.url
+    page.goto(f"{base}/admin/login")
+    page.get_by_label("Name").fill(NAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/admin/usage")
+    assert "1 calls" not in page.locator("main").inner_text()
+
+    page.get_by_role("link", name="Callback requests (off)").click()
+    assert "Callbacks are off." in page.locator("main").inner_text()
+    no_serious_violations(page, "callbacks page, callbacks off")
+
+    page.get_by_role("link", name="Content", exact=True).click()
+    players = page.locator("main audio")
+    assert players.count() > 50
+    assert all(not player.is_visible() for player in players.all()[:5])
+    # No row is a player's height: the players open when asked.
+    assert page.evaluate("document.documentElement.scrollHeight") < 26_600  # the page before: 26,600 px
+    heights = page.locator("#prompts + table tbody tr").evaluate_all("rows => rows.map(r => r.offsetHeight)")
+    assert max(heights[:40]) < 400, max(heights)
+    index = page.get_by_role("navigation", name="On this page")
+    fever = index.get_by_role("link", name="A fever or feeling very unwell")
+    fever.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#prompt-topic-fever"
+    row = page.locator("#prompt-topic-fever")
+    row.get_by_text("Listen, usual speed").click()
+    assert row.locator("audio").first.is_visible()
+    no_serious_violations(page, "content page")

@@ -127,3 +127,11 @@ def test_production_without_public_base_url_refuses_to_start(monkeypatch):
     monkeypatch.delenv("LINE_DEV_MODE", raising=False)
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL is not set"):
         create_app({"DATABASE_URL": "sqlite://"})
+
+
+def test_the_favicon_is_served_as_an_icon(app):
+    response = app.test_client().get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype == "image/vnd.microsoft.icon"
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert "max-age=86400" in response.headers["Cache-Control"]

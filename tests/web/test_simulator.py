@@ -246,7 +246,11 @@ def test_line_text_says_when_there_is_no_reply(app):
     result = runner.invoke(line_cli, ["text", "symptoms"])
     assert result.exit_code == 0, result.output
     assert f"You ({DEFAULT_CALLER}): symptoms" in result.output
-    assert "(no reply)" in result.output
+    assert f"(No reply: {DEFAULT_CALLER} has sent STOP, so the line answers nothing but START. Text START to get " \
+           "replies again.)" in result.output
+    restarted = runner.invoke(line_cli, ["text", "START"])
+    assert "No reply" not in restarted.output
+    assert "Line: " in runner.invoke(line_cli, ["text", "symptoms"]).output
 
 
 def test_line_commands_are_registered(app):

@@ -134,3 +134,32 @@ def test_the_simulator_works_under_its_own_content_security_policy(app, live_ser
     strict_page.get_by_role("button", name="1", exact=True).click()
     strict_page.wait_for_timeout(300)
     assert refused == []
+
+
+def test_what_cannot_be_used_is_disabled_and_problems_show_beside_their_control(app, live_server, page):
+    page.goto(f"{live_server.url}/simulator")
+    for name in ("1", "# hash", "Say", "Stay silent", "Hang up"):
+        assert page.get_by_role("button", name=name, exact=True).is_disabled(), name
+    assert page.get_by_role("button", name="Call", exact=True).is_enabled()
+
+    page.get_by_role("button", name="Send text").click()
+    page.wait_for_function("document.querySelector('#text-error').textContent.includes('Type a text message')")
+    assert page.locator("#call-error").inner_text() == "" and page.locator("#error").inner_text() == ""
+
+    for body in ("STOP", "symptoms"):
+        page.get_by_label("Your text message").fill(body)
+        with page.expect_response(re.compile(r"/simulator/api/text$")):
+            page.get_by_role("button", name="Send text").click()
+    page.wait_for_function("document.querySelector('#thread').innerText.includes('has sent STOP')")
+    assert "Text START to get replies again." in page.locator("#thread").inner_text()
+
+    with page.expect_response(re.compile(r"/simulator/api/call$")):
+        page.get_by_role("button", name="Call", exact=True).click()
+    page.wait_for_function("document.querySelector('#call-status').textContent.includes('waiting')")
+    assert page.get_by_role("button", name="1", exact=True).is_enabled()
+    assert page.get_by_role("button", name="Hang up").is_enabled()
+    page.get_by_role("button", name="Hang up").click()
+    page.wait_for_function("document.querySelector('#call-status').textContent.includes('You hung up')")
+    assert page.get_by_role("button", name="1", exact=True).is_disabled()
+    violations = axe_violations(page)
+    assert not violations, describe(violations)

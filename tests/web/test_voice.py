@@ -265,16 +265,27 @@ def test_text_me_twice_on_one_call(call):
     assert call.press("8")[0] == "text_already_sent"
 
 
-def test_unsigned_and_wrongly_signed_requests_get_403_and_nothing_else(app):
+def test_unsigned_and_wrongly_signed_requests_get_403_and_one_line_saying_why(app):
     twilio = Twilio(app)
     params = {"CallSid": "CA1", "From": "+447400123456"}
     for path in ("/voice", "/voice/menu?node=main", "/voice/dial-done", "/sms", "/sms/status"):
         unsigned = twilio.client.post(path, data=params)
-        assert unsigned.status_code == 403 and unsigned.data == b"", path
+        assert unsigned.status_code == 403 and unsigned.mimetype == "text/plain", path
+        assert unsigned.get_data(as_text=True).startswith("Refused: no X-Twilio-Signature header."), path
         wrong = twilio.post(path, params, signature="bm90IHRoZSByaWdodCBvbmU=")
-        assert wrong.status_code == 403 and wrong.data == b"", path
+        assert wrong.status_code == 403, path
+        body = wrong.get_data(as_text=True)
+        assert body.startswith("Refused: wrong X-Twilio-Signature.") and body.count("\n") == 1, path
+        expected = twilio.validator.compute_signature(PUBLIC + path, params)
+        assert expected not in body and app.config["TWILIO_AUTH_TOKEN"] not in body, path
         other_token = Twilio(app, token="a-different-token").post(path, params)
         assert other_token.status_code == 403, path
+
+
+def test_a_request_for_another_host_is_refused_in_one_plain_line(app):
+    refused = Twilio(app).client.post("/voice", data={}, headers={"Host": "evil.example.com"})
+    assert refused.status_code == 400 and refused.mimetype == "text/plain"
+    assert refused.get_data(as_text=True).startswith("Refused: the Host header names a host this line does not serve")
 
 
 def test_signature_for_one_url_does_not_open_another(app):

@@ -22,8 +22,9 @@
   let clips = []; // clip URLs still to play, in order
   let work = Promise.resolve(); // one request at a time, in the order the person acted
 
-  function queue(task) {
-    work = work.then(task).catch((error) => showError(error.message));
+  // Each problem is shown beside what caused it: "call" (the keypad), "text" or "number".
+  function queue(task, where = "call") {
+    work = work.then(task).catch((error) => showError(error.message, where));
     return work;
   }
 
@@ -38,12 +39,25 @@
     if (!response.ok) {
       throw new Error(data.error || `The simulator answered HTTP ${response.status}.`);
     }
-    showError("");
+    for (const where of ["call", "text", "number"]) {
+      showError("", where);
+    }
     return data;
   }
 
-  function showError(message) {
-    $("error").textContent = message ? `Problem: ${message}` : "";
+  const errorBox = { call: "call-error", text: "text-error", number: "error" };
+
+  function showError(message, where = "call") {
+    $(errorBox[where]).textContent = message ? `Problem: ${message}` : "";
+  }
+
+  // Only what can be used now is enabled: keys, words and silence while the line listens.
+  function updateControls() {
+    const listening = Boolean(call && call.listen);
+    for (const control of document.querySelectorAll(".keypad .key, #words, #say-button, #silence-button")) {
+      control.disabled = !listening;
+    }
+    $("hangup-button").disabled = !call;
   }
 
   function setStatus(message) {
@@ -108,8 +122,10 @@
     if (transferWasFocused && !data.transfer_to) {
       $("keypad-heading").focus();
     }
+    updateControls();
     if (data.ended) {
       call = null;
+      updateControls();
       addEntry($("transcript"), "Line", "(hangs up)");
       setStatus("The line hung up. Call ended. Press Call to ring again.");
     } else if (data.transfer_to) {
@@ -146,6 +162,7 @@
       return;
     }
     call = null;
+    updateControls();
     $("transfer").hidden = true;
     playClips([]);
     you("(hang up)");
@@ -224,7 +241,7 @@
     event.preventDefault();
     const body = $("message").value.trim();
     if (!body) {
-      showError("Type a text message first.");
+      showError("Type a text message first.", "text");
       $("message").focus();
       return;
     }
@@ -234,11 +251,11 @@
       $("message").value = "";
       const data = await post(api.text, { from: $("from").value, body });
       if (data.replies.length === 0) {
-        addEntry(thread, "Line", "(no reply)");
+        addEntry(thread, "Line", `(${data.silent_because || "no reply"})`);
       }
       for (const reply of data.replies) {
         addEntry(thread, "Line", reply);
       }
-    });
+    }, "text");
   });
 })();
