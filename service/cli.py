@@ -126,13 +126,14 @@ def purge() -> None:
     30 days, inbound MessageSids older than 30 days (Twilio redelivers within hours), and texts
     sent, cancelled or parked more than OUTBOX_RETENTION_DAYS ago (with the numbers and words
     in them)."""
-    from . import inbound, outbox, returning
+    from . import inbound, outbox, returning, texting
 
     days = current_app.config["OUTBOX_RETENTION_DAYS"]
     forgotten = returning.purge_expired()
     with db.session() as session:
         old_ids = inbound.purge_old(session)
         old_texts = outbox.purge_finished(session, days)
+        texting.purge_slots(session)
     click.echo(f"purged {forgotten} returning-caller records, {old_ids} old message ids and "
                f"{old_texts} texts sent, cancelled or parked more than {days} days ago")
 

@@ -30,3 +30,8 @@ def set_clock(source: Callable[[], dt.datetime] | None) -> None:
     """Replace the clock (tests); None restores the system clock."""
     global _source
     _source = source or _system_now
+
+
+def london_today() -> dt.date:
+    """Today's date in London: the line's day (per-day caps, the console's days)."""
+    return now().astimezone(LONDON).date()

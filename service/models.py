@@ -169,3 +169,15 @@ class AdminUser(Base):
     def get_id(self) -> str:
         # Flask-Login's "alternative token": the id alone would outlive a logout.
         return f"{self.id}:{self.session_token}"
+
+
+class TextAllowance(Base):
+    """One "text me this" slot taken: ``call:<call>:<n>`` or ``day:<pseudonym>:<date>:<n>``.
+
+    A slot's key is unique, so two calls pressing 8 at the same moment can never take the same
+    slot: the caps hold under any concurrency. Slots older than two days are purged."""
+
+    __tablename__ = "text_allowances"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now, index=True)

@@ -20,7 +20,7 @@ VOICE_PROMPTS = (
     "welcome", "keys", "after_topic", "no_input", "wrong_key", "not_understood",
     "many_wrong", "help_numbers", "goodbye", "no_input_goodbye", "error",
     "slow_on", "slow_off", "transfer", "transfer_failed", "text_sent",
-    "text_already_sent", "text_not_possible", "text_failed",
+    "text_already_sent", "text_not_possible", "text_failed", "text_limit",
     "callback_offer", "callback_enter", "callback_read_back", "callback_confirm_keys", "callback_invalid",
     "callback_no_number", "callback_already", "callback_failed", *(f"digit_{d}" for d in range(10)),
     "text_nothing", "text_opted_out", "remember_offer", "remember_done", "remember_failed", "returning_offer",

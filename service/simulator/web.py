@@ -48,7 +48,10 @@ def only_when_enabled() -> Response | None:
     if request.headers.get(CSRF_HEADER) != "1" or not request.is_json:
         return _error("the simulator only takes JSON from its own page", 403)
     origin = request.headers.get("Origin")
-    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+    # Behind a platform's router the app sees http://; the page's origin is the public https one
+    # (the host the request names is trusted too: TRUSTED_HOSTS already limits it).
+    own = {url.rstrip("/") for url in (current_app.config.get("PUBLIC_BASE_URL"), request.host_url) if url}
+    if origin and origin.rstrip("/") not in own:
         return _error("the simulator only takes requests from its own page", 403)
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         return _error("the simulator only takes requests from its own page", 403)
@@ -156,11 +159,20 @@ def _body() -> dict:
     return body
 
 
+# Ofcom's drama range: numbers nobody has. Outside development the simulator pretends only these,
+# so an operator (or a stolen session) can never join, STOP or text as a real person.
+DRAMA_RANGE = re.compile(r"\+447700900\d{3}")
+
+
 def _number(body: dict) -> str:
     number = body.get("from") or DEFAULT_CALLER
     if not isinstance(number, str) or len(number) > 32 or phones.e164(number) is None:
         raise BadRequest("the pretend phone number is not a phone number")
-    return phones.e164(number)
+    number = phones.e164(number)
+    if not current_app.config.get("DEV_MODE") and not DRAMA_RANGE.fullmatch(number):
+        raise BadRequest("outside development the simulator uses only Ofcom's drama numbers, 07700 900000 to "
+                         "07700 900999, which nobody has: a real number would act as a real person")
+    return number
 
 
 def _ongoing(line: Line, body: dict) -> Call:

@@ -97,13 +97,52 @@ def test_outside_development_the_simulator_page_and_api_need_a_login(production_
         assert response.json["error"] == "log in to the operator console first"
 
 
-def test_a_logged_in_operator_can_use_the_simulator(production_simulator):
+def test_a_logged_in_operator_can_use_the_simulator_with_a_drama_number(production_simulator):
     make_user(production_simulator)
     client = log_in(production_simulator)
     assert client.get("/simulator").status_code == 200
-    response = client.post("/simulator/api/text", json={"from": "+447400123456", "body": "symptoms"},
+    response = client.post("/simulator/api/text", json={"from": "+447700900555", "body": "symptoms"},
                            headers=HEADERS)
     assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_outside_development_the_simulator_cannot_act_as_a_real_number(production_simulator):
+    from sqlalchemy import func, select
+
+    from service.db import db
+    from service.models import OutboxMessage, Subscriber
+
+    make_user(production_simulator)
+    client = log_in(production_simulator)
+    for body in ("JOIN", "YES", "STOP"):
+        refused = client.post("/simulator/api/text", json={"from": "+447400999888", "body": body}, headers=HEADERS)
+        assert refused.status_code == 400, body
+        assert "only Ofcom's drama numbers, 07700 900000 to 07700 900999" in refused.json["error"]
+    call = client.post("/simulator/api/call", json={"from": "07400 999888"}, headers=HEADERS)
+    assert call.status_code == 400
+    with production_simulator.app_context(), db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Subscriber)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    for body in ("JOIN", "YES"):
+        assert client.post("/simulator/api/text", json={"from": "+447700900999", "body": body},
+                           headers=HEADERS).status_code == 200
+    with production_simulator.app_context(), db.session() as session:
+        assert session.scalars(select(OutboxMessage.to_number)).all() == ["+447700900999"]
+
+
+def test_behind_tls_the_simulator_takes_its_own_pages_https_origin(production_simulator):
+    """The router speaks plain http to the app; the page's Origin is the public https origin."""
+    make_user(production_simulator)
+    client = log_in(production_simulator)
+    public = production_simulator.config["PUBLIC_BASE_URL"]
+    assert public.startswith("https://")
+    ok = client.post("/simulator/api/text", json={"from": "+447700900555", "body": "symptoms"},
+                     headers={**HEADERS, "Origin": public, "Sec-Fetch-Site": "same-origin"})
+    assert ok.status_code == 200, ok.get_data(as_text=True)
+    other = client.post("/simulator/api/text", json={"from": "+447700900555", "body": "symptoms"},
+                        headers={**HEADERS, "Origin": public.replace("https://", "http://"),
+                                 "Sec-Fetch-Site": "same-origin"})
+    assert other.status_code == 403
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/simulator", "/admin/login", "/voice"])
