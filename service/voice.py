@@ -35,6 +35,7 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 bp.before_request(require_twilio_signature)
 
 NODE_PATTERN = re.compile(r"[a-z_]{1,32}")
+VERIFIED_CALLER_ID = "TN-Validation-Passed-A"
 
 
 def _small_int(name: str, limit: int) -> int:
@@ -53,6 +54,7 @@ def _state() -> CallState:
         silences=_small_int("silences", engine.MAX_SILENCES),
         topic=topic if NODE_PATTERN.fullmatch(topic) else "",
         number=number,
+        verified=request.args.get("verified") == "1",
     )
 
 
@@ -62,6 +64,8 @@ def _state_args(state: CallState) -> dict:
         args["topic"] = state.topic
     if state.number:
         args["number"] = callbacks.seal_number(state.number, _call_sid())
+    if state.verified:
+        args["verified"] = 1
     return args
 
 
@@ -90,7 +94,9 @@ def _answer(turn: Turn, record: bool = True) -> Response:
 def incoming_call() -> Response:
     log.info("call %s from %s", _call_sid(), masked(request.form.get("From", "")))
     caller = request.form.get("From", "")
-    return _answer(engine.start(current_catalogue(), returning_topic=returning.last_topic(caller)))
+    # Twilio's STIR/SHAKEN attestation: "A" means the carrier vouches that the caller owns the number.
+    verified = request.form.get("StirVerstat", "") == VERIFIED_CALLER_ID
+    return _answer(engine.start(current_catalogue(), returning_topic=returning.last_topic(caller), verified=verified))
 
 
 @bp.post("/menu", endpoint="menu")

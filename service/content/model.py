@@ -24,6 +24,7 @@ VOICE_PROMPTS = (
     "callback_offer", "callback_enter", "callback_read_back", "callback_confirm_keys", "callback_invalid",
     "callback_no_number", "callback_already", "callback_failed", *(f"digit_{d}" for d in range(10)),
     "text_nothing", "text_opted_out", "remember_offer", "remember_done", "remember_failed", "returning_offer",
+    "returning_offer_unnamed",
     "returning_keys", "closed_options",
 )
 SMS_PROMPTS = (

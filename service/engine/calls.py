@@ -40,6 +40,9 @@ class CallState:
     silences: int = 0
     topic: str = ""
     number: str = ""
+    # The caller ID was verified by the network (STIR/SHAKEN "A"): only then is a returning
+    # caller's last topic named aloud; anyone can present someone else's number.
+    verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ def present(cat: Catalogue, state: CallState, brief: bool = False) -> tuple[str,
     if node == CALLBACK_CONFIRM:
         return ("callback_read_back", *read_back(state.number), "callback_confirm_keys")
     if node == RETURNING:
+        if not state.verified:
+            return ("returning_offer_unnamed", cat.menus[MAIN_MENU].voice)
         return ("returning_offer", f"title.{state.topic}", "returning_keys", cat.menus[MAIN_MENU].voice)
     if node == REMEMBER:
         return ("remember_offer",)
@@ -114,10 +119,11 @@ def valid_state(cat: Catalogue, state: CallState) -> CallState:
     return replace(state, node=MAIN_MENU)
 
 
-def start(cat: Catalogue, slow: bool = False, returning_topic: str | None = None) -> Turn:
-    """The welcome; a returning caller who asked for it is offered their last topic first."""
+def start(cat: Catalogue, slow: bool = False, returning_topic: str | None = None, verified: bool = False) -> Turn:
+    """The welcome; a returning caller who asked for it is offered their last topic first, named
+    only if the network verified their caller ID (``verified``)."""
     if returning_topic in cat.topics:
-        state = CallState(node=RETURNING, slow=slow, topic=returning_topic)
+        state = CallState(node=RETURNING, slow=slow, topic=returning_topic, verified=verified)
         return Turn(("welcome", "keys", *present(cat, state)), state, reached=RETURNING)
     state = CallState(slow=slow)
     return Turn(("welcome", "keys", *present(cat, state)), state, reached=MAIN_MENU)

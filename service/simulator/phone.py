@@ -165,6 +165,8 @@ class Call:
         self.dial_url: str | None = None
         # The last TwiML document the line answered with (what a test inspects).
         self.document: ET.Element | None = None
+        # More of Twilio's call parameters on every request, such as StirVerstat.
+        self.extra: dict[str, str] = {}
 
     @property
     def ended(self) -> bool:
@@ -183,7 +185,7 @@ class Call:
         """The parameters Twilio posts on this call, with ``extra`` (Digits, SpeechResult ...)."""
         return {"CallSid": self.sid, "AccountSid": self.line.account_sid, "From": self.caller,
                 "To": self.line.line_number, "CallStatus": "in-progress", "Direction": "inbound",
-                "ApiVersion": "2010-04-01", **extra}
+                "ApiVersion": "2010-04-01", **self.extra, **extra}
 
     # -- what the caller does ---------------------------------------------------
     def dial_in(self) -> CallStep:

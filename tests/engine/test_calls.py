@@ -130,9 +130,11 @@ def test_the_welcome_then_the_main_menu():
 
 
 def test_a_returning_caller_is_offered_their_topic_and_a_gone_topic_is_not_offered():
-    turn = start(CAT, returning_topic="treatment")
+    turn = start(CAT, returning_topic="treatment", verified=True)
     assert turn.prompts == ("welcome", "keys", "returning_offer", "title.treatment", "returning_keys",
                             CAT.menus[MAIN_MENU].voice)
+    unverified = start(CAT, returning_topic="treatment")
+    assert unverified.prompts == ("welcome", "keys", "returning_offer_unnamed", CAT.menus[MAIN_MENU].voice)
     assert turn.state.node == RETURNING and turn.reached == RETURNING
     assert start(CAT, returning_topic="no_such_topic").state.node == MAIN_MENU
 

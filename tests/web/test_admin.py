@@ -586,5 +586,10 @@ def test_the_content_page_has_an_index_and_players_only_when_asked(console):
 
 def test_clips_last_built_is_the_build_time_the_manifest_records(console):
     make_user(console)
+    recorded = dt.datetime.fromisoformat(json.loads((Path(console.config["AUDIO_DIR"]) / "manifest.json").read_text())
+                                         ["built_at"])
     html = log_in(console).get("/admin/content").get_data(as_text=True)
-    assert "Sun 6 Dec 2026, 22:53 (recorded by the build)" in html
+    from service.clock import LONDON
+
+    shown = recorded.astimezone(LONDON).strftime("%a %-d %b %Y, %H:%M")
+    assert f"{shown} (recorded by the build)" in html

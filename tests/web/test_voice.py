@@ -98,6 +98,8 @@ def arrive(app, node) -> Call:
 
 
 def test_reserved_keys_on_every_menu_and_topic(app, clock):
+    # 8 on every topic, on one call sid: past the text caps (their own tests are in test_text_caps.py).
+    app.config.update(TEXTS_PER_CALL=100, TEXTS_PER_NUMBER_PER_DAY=100)
     cat = loaded(app).catalogue
     for node in nodes(cat):
         expected_here = summary(cat, node) if node in cat.topics else [cat.menus[node].voice]
@@ -203,10 +205,19 @@ def test_a_returning_caller_who_agreed_is_offered_their_topic_for_30_days(app, c
     assert call.hung_up
 
     clock.advance(days=3)
+    # Anyone can present this number: unless the network verified it, the topic is not named.
     again = Call(app, call_sid="CA" + "c" * 32)
-    assert again.dial_in() == ["welcome", "keys", "returning_offer", "title.treatment", "returning_keys",
-                               "menu_main"]
+    assert again.dial_in() == ["welcome", "keys", "returning_offer_unnamed", "menu_main"]
     assert again.press("6") == summary(again.cat, "treatment")
+    verified = Call(app, call_sid="CA" + "e" * 32)
+    verified.driver.extra["StirVerstat"] = "TN-Validation-Passed-A"
+    assert verified.dial_in() == ["welcome", "keys", "returning_offer", "title.treatment", "returning_keys",
+                                  "menu_main"]
+    assert verified.press("*")[:3] == ["returning_offer", "title.treatment", "returning_keys"]
+    for weaker in ("TN-Validation-Passed-B", "TN-Validation-Passed-C", "No-TN-Validation", "TN-Validation-Failed-A"):
+        unverified = Call(app, call_sid="CA" + "f" * 32)
+        unverified.driver.extra["StirVerstat"] = weaker
+        assert "title.treatment" not in unverified.dial_in(), weaker
     again = Call(app, call_sid="CA" + "c" * 31 + "1")
     again.dial_in()
     assert again.press("1") == summary(again.cat, "symptoms"), "1 still means symptoms"
