@@ -45,6 +45,8 @@ def _create_app(test_config: dict | None) -> Flask:
     from . import signoff
     app.extensions["approvals"] = signoff.gate(app, catalogue)
     db.init_app(app)
+    from . import stop_spool
+    stop_spool.replay(app)
     analytics.init_app(app)
     returning.init_app(app)
     extensions.init_app(app, catalogue, load_clips(Path(app.config["AUDIO_DIR"]), catalogue))

@@ -171,6 +171,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUDIO_BASE_URL", "", _origin, "a copy of audio/ on a CDN, for <Play>"),
     Setting("DATABASE_URL", lambda start: f"sqlite:///{start.instance_path / 'line.db'}", _database_url,
             "the database (SQLite under the instance folder by default)"),
+    Setting("STOP_SPOOL_PATH", lambda start: str(start.instance_path / "stop-spool.jsonl"), _text,
+            "where a STOP the database cannot store is kept until it is replayed", blank_is_default=True),
     Setting("ANALYTICS_SALT", "", _text, "the salt of every pseudonym (else derived from the auth token)"),
     Setting("SIMULATOR_ENABLED", lambda start: "1" if start.dev_mode else "", _flag,
             "1 serves the web simulator (on in development)"),

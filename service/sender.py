@@ -24,7 +24,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from . import phones, subscriptions
+from . import phones, stop_spool, subscriptions
 from .clock import LONDON, now
 from .db import db
 from .delivery import UNSUBSCRIBED
@@ -107,6 +107,10 @@ class Sender:
     # -- the loop ------------------------------------------------------------
     def run_once(self) -> Counter:
         """Send everything due now, then return the counts."""
+        # A STOP spooled while the database was away is stored before anything is sent; while it
+        # cannot be, nothing is sent at all.
+        if not stop_spool.replay(self.app):
+            return self.counts
         with self.app.app_context():
             self.recover_stale_claims()
             while not self.stop.is_set():

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import analytics, delivery, engine, inbound, phones, sms_sessions, subscriptions
+from . import analytics, delivery, engine, inbound, phones, sms_sessions, stop_spool, subscriptions
 from .content import Catalogue
 from .db import db
 from .engine import Message, TextTurn
@@ -148,16 +148,21 @@ def delivery_status() -> Response:
 def apologise(error: Exception) -> Response:
     """A fault never becomes a 500: the texter gets a short apology with the help numbers.
 
-    Except a STOP that the database could not store: an apology (a 200) would end Twilio's
-    retries and lose the opt-out, so it gets a 503 and Twilio delivers it again (with the
-    connection override in the README, ``#rc=3&rp=5xx,ct,rt``); the redelivery is honoured."""
+    Except a STOP that the database could not store: it is spooled to disk (stop_spool) and
+    confirmed, and replayed when the database is back; only if even the spool fails does it get a
+    503, so that Twilio delivers it again (``#rc=3&rp=5xx,ct,rt``, see the README)."""
     if not g.get("twilio_verified"):
         return Response(status=getattr(error, "code", 403))
     log.exception("text %s failed", request.form.get("MessageSid", "unknown")[:64])
     if request.path.endswith("/status"):
         return Response(status=204)
     if isinstance(error, SQLAlchemyError) and engine.wants_stop(current_catalogue(), _message()):
-        log.error("STOP from %s could not be stored: answered 503 so that Twilio delivers it again",
-                  masked(request.form.get("From", "")))
-        return Response(status=503, headers={"Retry-After": "30"})
+        phone = phones.e164(request.form.get("From", ""))
+        try:
+            stop_spool.write(current_app._get_current_object(), phone, request.form.get("MessageSid", ""))
+        except (OSError, TypeError):
+            log.exception("STOP from %s could neither be stored nor spooled: answered 503 so that Twilio delivers "
+                          "it again", masked(request.form.get("From", "")))
+            return Response(status=503, headers={"Retry-After": "30"})
+        return _reply(current_catalogue().prompts["sms_stop"].text)
     return _reply(engine.text_apology(current_catalogue()))

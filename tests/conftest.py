@@ -89,6 +89,7 @@ def make_app(url: str, tmp_path: Path, **overrides):
         # Flask's test client names the host "localhost", the browser tests' server 127.0.0.1;
         # the public origin's host is trusted anyway.
         "ALLOWED_HOSTS": ["localhost", "127.0.0.1"],
+        "STOP_SPOOL_PATH": str(tmp_path / "stop-spool.jsonl"),
     }
     config.update(overrides)
     return create_app(config)

@@ -207,15 +207,26 @@ def test_logging_out_ends_the_session_on_the_server(app):
 
 # -- nothing lost -----------------------------------------------------------------
 
-def test_a_stop_the_database_cannot_store_is_answered_503_for_twilio_to_retry(monkeypatch, clock):
+def test_a_stop_the_database_cannot_store_is_spooled_and_confirmed(monkeypatch, clock, tmp_path):
+    import json
+
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    spool = tmp_path / "spool" / "stop-spool.jsonl"
     app = create_app({"TESTING": True, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-                      "PUBLIC_BASE_URL": PUBLIC, "ALLOWED_HOSTS": ["localhost"]})
+                      "PUBLIC_BASE_URL": PUBLIC, "ALLOWED_HOSTS": ["localhost"], "STOP_SPOOL_PATH": str(spool)})
     twilio = Twilio(app)
+    confirmation = loaded(app).catalogue.prompts["sms_stop"].text
     for body, extra in (("STOP", {}), (" stop ", {}), ("Unsubscribe", {}), ("stop", {"OptOutType": "STOP"})):
         response = twilio.post("/sms", {"MessageSid": "SM" + "5" * 32, "From": "+447400123456", "Body": body,
                                         **extra})
-        assert response.status_code == 503 and response.data == b"", body
+        assert response.status_code == 200 and confirmation in response.get_data(as_text=True), body
+    lines = [json.loads(line) for line in spool.read_text().splitlines()]
+    assert [(e["phone"], e["sid"]) for e in lines] == [("+447400123456", "SM" + "5" * 32)] * 4
+    assert oct(spool.stat().st_mode & 0o777) == "0o600"
+    # With nowhere to spool it either, Twilio is asked to deliver it again.
+    app.config["STOP_SPOOL_PATH"] = "/proc/no-such-place/stop-spool.jsonl"
+    again = twilio.post("/sms", {"MessageSid": "SM" + "7" * 32, "From": "+447400123456", "Body": "STOP"})
+    assert again.status_code == 503 and again.data == b""
     apology = twilio.post("/sms", {"MessageSid": "SM" + "6" * 32, "From": "+447400123456", "Body": "symptoms"})
     assert apology.status_code == 200 and "Sorry" in apology.get_data(as_text=True)
 
