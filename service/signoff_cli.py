@@ -52,9 +52,10 @@ def content_status() -> None:
 @click.option("--by", "by", required=True, help='The approver: "Name, role, registration" (a registration such '
                                                'as NMC 12A3456E for a clinical approval).')
 @click.option("--yes", is_flag=True, help="Approve every changed prompt without asking.")
+@click.option("--force", is_flag=True, help="Replace a clinical approval with an editorial one.")
 @click.argument("prompt_ids", nargs=-1)
 @with_appcontext
-def content_approve(by: str, yes: bool, prompt_ids: tuple[str, ...]) -> None:
+def content_approve(by: str, yes: bool, force: bool, prompt_ids: tuple[str, ...]) -> None:
     """Approve the named prompts' current words (or, with no ids, every prompt changed since approval)."""
     try:
         approver = Approver.parse(by)
@@ -72,6 +73,10 @@ def content_approve(by: str, yes: bool, prompt_ids: tuple[str, ...]) -> None:
             click.echo(f"  {state.unit.where}: {state.unit.prompt_id} ({state.state})")
         if not yes:
             click.confirm(f"Approve these {len(ids)} prompt(s) as {approver}?", abort=True)
+    downgraded = [pid for pid in ids if pid in approvals and approvals[pid].approver.clinical and not approver.clinical]
+    if downgraded and not force:
+        raise click.ClickException("these have a clinical approval that an editorial one would replace: "
+                                   + ", ".join(downgraded) + " (add --force if that is meant)")
     try:
         record(prompts_dir, cat, approvals, ids, approver, clock.now().date())
     except ValueError as error:
@@ -107,5 +112,16 @@ def release() -> None:
     their approval), then the schema. A failure leaves the previous release serving."""
     from .db import db
 
+    # The gate holds here even under LINE_DEV_MODE=1: only ALLOW_UNAPPROVED_CONTENT overrides it.
+    app, _, _, _, summary = _summary()
+    unapproved = summary.not_approved
+    if unapproved and not app.config.get("ALLOW_UNAPPROVED_CONTENT"):
+        for state in unapproved:
+            click.echo(f"{state.unit.where}: {state.unit.prompt_id} is {state.state}", err=True)
+        raise click.ClickException(f"{len(unapproved)} prompt(s) differ from their approval: the release is refused")
     db.upgrade()
-    click.echo("release checks passed: content approved as committed; database schema is up to date")
+    if unapproved:
+        click.echo(f"release passed with {len(unapproved)} UNAPPROVED prompt(s) (ALLOW_UNAPPROVED_CONTENT=1); "
+                   "database schema is up to date")
+    else:
+        click.echo("release checks passed: content approved as committed; database schema is up to date")

@@ -164,3 +164,16 @@ def test_the_transfer_must_name_the_line_it_reaches(prompts):
                                                  "Putting you through to someone,"))
     with pytest.raises(ContentError, match=r"prompts/line\.yaml:\d+: 'transfer' must name 'Macmillan Support Line'"):
         load_catalogue(prompts)
+
+
+def test_a_spoken_number_that_differs_from_the_written_one_fails(prompts):
+    failures = failures_after(prompts, "topics/help.yaml", "on one one six, one two three.",
+                              "on one one six, one two four.")
+    assert any(f.startswith("prompts/topics/help.yaml:") and "topic.help: the numbers spoken" in f and "116124" in f
+               for f in failures), failures
+
+
+def test_the_urgent_advice_is_checked_as_the_voice_says_it(prompts):
+    failures = failures_after(prompts, "topics/fever.yaml", "Call nine nine nine or go to A and E.", "Call later.")
+    failures = [f for f in failures if "(as the voice says it)" in f or "numbers spoken" in f]
+    assert failures, "a spoken 999 taken away must fail"

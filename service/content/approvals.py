@@ -20,7 +20,8 @@ from .reader import Reader, YamlMapping
 
 FILE_NAME = "approvals.yaml"
 # A registration names the register and the number: NMC 12A3456E, GMC 1234567, HCPC PA12345 ...
-REGISTRATION = re.compile(r"\b(NMC|GMC|HCPC|GPhC|GOC|GDC|NMBI|PSNI)\b\s*[:#]?\s*[A-Z0-9]{4,12}\b", re.IGNORECASE)
+# The whole third field, with the register's own number shape (digits required).
+REGISTRATION = re.compile(r"(NMC \d{2}[A-Z]\d{4}[A-Z]|GMC \d{7}|HCPC [A-Z]{2}\d{5,6}|GPhC \d{7})")
 DUE_AHEAD = dt.timedelta(days=30)
 
 APPROVED, CHANGED, UNAPPROVED = "approved", "changed since approval", "never approved"
@@ -61,9 +62,9 @@ class Approver:
                              "only for a clinician)")
         name, role, rest = parts[0], parts[1], parts[2:]
         registration = ", ".join(rest)
-        if registration and not REGISTRATION.search(registration):
-            raise ValueError(f"{registration!r} is not a professional registration (for example NMC 12A3456E or "
-                             "GMC 1234567); leave it out for an editorial approval")
+        if registration and not REGISTRATION.fullmatch(registration):
+            raise ValueError(f"{registration!r} is not a professional registration (NMC 12A3456E, GMC 1234567, "
+                             "HCPC AB12345 or GPhC 1234567); leave it out for an editorial approval")
         return cls(name, role, registration)
 
 

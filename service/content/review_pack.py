@@ -76,7 +76,11 @@ def write(target: Path, render, cat: Catalogue, summary: Summary, manifest: dict
     target.mkdir(parents=True, exist_ok=True)
     (target / "audio").mkdir(exist_ok=True)
     clips: dict[str, dict[str, str]] = {}
+    spoken = cat.spoken_texts()
     for prompt_id, record in (manifest.get("prompts") or {}).items():
+        # Only a clip made from today's words: an old clip beside new words would mislead a reviewer.
+        if record.get("text") != spoken.get(prompt_id):
+            continue
         for speed, clip in (record.get("clips") or {}).items():
             source = Path(audio_dir) / clip["file"]
             if source.is_file():

@@ -281,7 +281,26 @@ EARLY_999_TOPICS, EARLY_999_WORDS = ("fever", "symptoms"), 45
 TWENTY_FOUR_HOUR = re.compile(r"24-hour")
 EMERGENCY = re.compile(r"(?<!\d)999(?!\d)")
 FEVER_OR_INFECTION = re.compile(r"fever|infection|temperature|unwell", re.IGNORECASE)
-GP = re.compile(r"\bGPs?\b")
+GP = re.compile(r"\b(GPs?|doctor|surgery)\b", re.IGNORECASE)
+SPOKEN_999 = re.compile(r"\bnine nine nine\b", re.IGNORECASE)
+SPOKEN_24_HOUR = re.compile(r"\btwenty four hour\b", re.IGNORECASE)
+DIGIT_WORDS = {"oh": "0", "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+               "seven": "7", "eight": "8", "nine": "9"}
+
+
+def spoken_numbers(say: str) -> list[str]:
+    """Runs of three or more spoken digits ("oh eight oh eight, eight oh oh ..."), as digits."""
+    found, run = [], ""
+    for token in re.findall(r"[a-z]+|[^a-z\s,]", say.lower()):
+        if token in DIGIT_WORDS:
+            run += DIGIT_WORDS[token]
+            continue
+        if len(run) >= 3:
+            found.append(run)
+        run = ""
+    if len(run) >= 3:
+        found.append(run)
+    return found
 
 
 def safety_failures(cat: Catalogue) -> list[str]:
@@ -290,8 +309,19 @@ def safety_failures(cat: Catalogue) -> list[str]:
     def at(key: str) -> str:
         return cat.origins.get(key, "prompts")
 
+    for pid, prompt in sorted(cat.voice_prompts().items()):
+        written = sorted(n.replace(" ", "") for n in NUMBER_PATTERN.findall(prompt.text))
+        if written != sorted(spoken_numbers(prompt.say)):
+            failures.append(f"{at(pid)}: {pid}: the numbers spoken ({', '.join(spoken_numbers(prompt.say)) or 'none'}) "
+                            f"are not the numbers written ({', '.join(written) or 'none'})")
     for topic in sorted(cat.topics.values(), key=lambda t: t.id):
-        for key, text, form in ((f"topic.{topic.id}", topic.voice.text, "spoken"),
+        if not SPOKEN_999.search(topic.voice.say):
+            failures.append(f"{at('topic.' + topic.id)}: topic {topic.id!r} (as the voice says it) never says "
+                            "\"nine nine nine\"")
+        if topic.id != CRISIS_TOPIC and not SPOKEN_24_HOUR.search(topic.voice.say):
+            failures.append(f"{at('topic.' + topic.id)}: topic {topic.id!r} (as the voice says it) never says "
+                            "\"twenty four hour\" line")
+        for key, text, form in ((f"topic.{topic.id}", topic.voice.text, "written"),
                                 (f"topic.{topic.id}.sms", topic.sms, "texted")):
             if not EMERGENCY.search(text):
                 failures.append(f"{at(key)}: topic {topic.id!r} ({form}) gives no urgent advice: every topic says "

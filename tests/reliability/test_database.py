@@ -14,9 +14,8 @@ neither is. While the database is down a text gets the short apology and leaves
 no record, so:
 
 1. every text is answered (the apology while the database is down: 200 and
-   valid TwiML, never a hang), except a STOP: the apology would end Twilio's
-   retries and lose the opt-out, so it gets a 503 and Twilio delivers it again
-   (the README's connection override);
+   valid TwiML, never a hang), except a STOP: it is spooled to disk and
+   confirmed, and stored when the database is back (a redelivery is honoured too);
 2. a text answered with the apology is not marked processed: when the same
    MessageSid arrives again after recovery (a redelivery, or the person
    texting again), it gets its real answer and its effect (a STOP opts out);
@@ -116,9 +115,8 @@ def test_the_line_rides_out_a_database_outage(tmp_path, catalogue):
             for sid, body_text in zip(during, ["MENU", "1", "symptoms", "JOIN"], strict=True):
                 assert text(client, sid, body_text) == [apology]
             stop_sid = message_sid()
-            # A STOP the database cannot store is answered 503, so that Twilio delivers it again.
-            refused = client.post("/sms", {"MessageSid": stop_sid, "From": STOPPER, "Body": "STOP"})
-            assert refused.status == 503 and refused.body == b"", refused
+            # A STOP the database cannot store is spooled to disk and confirmed (stop_spool).
+            assert text(client, stop_sid, "STOP", sender=STOPPER) == [catalogue.prompts["sms_stop"].text]
             # A text answered before the outage, delivered again now: the app cannot tell,
             # so it apologises; no effect is applied twice.
             assert text(client, before[0], "symptoms") == [apology]
