@@ -160,7 +160,7 @@ def apologise(error: Exception) -> Response:
         phone = phones.e164(request.form.get("From", ""))
         try:
             stop_spool.write(current_app._get_current_object(), phone, request.form.get("MessageSid", ""))
-        except (OSError, TypeError):
+        except OSError:
             log.exception("STOP from %s could neither be stored nor spooled: answered 503 so that Twilio delivers "
                           "it again", masked(request.form.get("From", "")))
             return Response(status=503, headers={"Retry-After": "30"})

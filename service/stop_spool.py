@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import clock, subscriptions
+from . import clock, phones, subscriptions
 from .db import db
 from .models import Subscriber
 from .privacy import masked
@@ -69,6 +69,8 @@ def replay(app: Flask) -> bool:
         for number, raw in enumerate(spool, start=1):
             try:
                 entry = json.loads(raw)
+                if not phones.is_e164(entry["phone"]):
+                    raise ValueError("no E.164 number")
                 entries.append((entry["phone"], dt.datetime.fromisoformat(entry["at"]), entry.get("sid", "")))
             except (ValueError, KeyError, TypeError):
                 log.error("%s:%d: not a spooled STOP, skipped: %r", path, number, raw[:80])

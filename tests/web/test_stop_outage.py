@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import responses
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -15,21 +14,9 @@ from service.extensions import loaded
 from service.models import OutboxMessage, Subscriber
 from service.sender import Sender
 
-from ..fake_twilio import ACCOUNT, API, FakeTwilio
 from ..helpers import CALLER, Texter
 
 MORNING = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def sender_app(database_url, app_factory):
-    return app_factory(database_url, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT, SEND_RATE_PER_SECOND=10_000.0)
-
-
-@pytest.fixture
-def fake():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeTwilio(mock)
 
 
 @pytest.fixture
@@ -106,3 +93,12 @@ def test_the_web_process_replays_the_spool_when_it_starts(sender_app, app_factor
     restarted = app_factory(database_url, STOP_SPOOL_PATH=str(path))
     assert path.read_text() == ""
     assert subscriber(restarted).state == "opted_out"
+
+
+def test_a_spool_line_that_is_no_stop_is_skipped_and_never_blocks_sending(sender_app, clock):
+    path = stop_spool.spool_path(sender_app)
+    path.write_text('{"phone": null, "at": "2026-12-02T10:00:00+00:00", "sid": "SM1"}\nnot json\n'
+                    f'{{"phone": "{CALLER}", "at": "2026-12-02T10:00:00+00:00", "sid": "SM2"}}\n')
+    assert stop_spool.replay(sender_app)
+    assert path.read_text() == ""
+    assert subscriber(sender_app).state == "opted_out"
