@@ -75,8 +75,7 @@ def content_check() -> None:
         failures += error.problems
     else:
         for state in summarise(parts.catalogue, approvals, clock.now().date()).not_approved:
-            warnings.append(f"{state.unit.where}: {state.unit.prompt_id} is {state.state}: the release "
-                            "command refuses it until it is approved")
+            warnings.append(f"{state.describe()}: the release command refuses it until it is approved")
     click.echo(format_table(rows))
     click.echo("(~ = estimated at 150 words a minute; no clip measured)")
     for warning in warnings:

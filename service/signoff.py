@@ -41,8 +41,7 @@ def gate(app: Flask, cat: Catalogue) -> dict[str, Approval] | None:
     summary = summarise(cat, approvals, clock.now().date())
     unapproved = summary.not_approved
     if unapproved:
-        lines = [f"{s.unit.where}: {s.unit.prompt_id} is {s.state}" + (
-            f" ({', '.join(s.changed_forms)})" if s.state != "never approved" else "") for s in unapproved]
+        lines = [state.describe() for state in unapproved]
         if len(lines) > LIST_AT_MOST:
             lines = lines[:LIST_AT_MOST] + [f"... and {len(unapproved) - LIST_AT_MOST} more"]
         if production and not allow:

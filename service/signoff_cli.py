@@ -37,7 +37,7 @@ def content_status() -> None:
         changed = f" (changed: {', '.join(state.changed_forms)})" if state.state != APPROVED and state.approval else ""
         due = f"; review {state.review} ({state.unit.next_review.isoformat()})" if state.review else ""
         click.echo(f"{state.unit.prompt_id:34} {state.state}{changed}; {who or 'no approval'}{due}")
-    clinical = len([s for s in summary.states if s.state == APPROVED and s.kind == "clinical"])
+    clinical = len(summary.clinical)
     click.echo(f"\n{len(summary.states)} prompts: {clinical} approved by a clinician, "
                f"{len(summary.editorial_only)} approved editorially only, "
                f"{len(summary.with_state('changed since approval'))} changed since approval, "
@@ -117,7 +117,7 @@ def release() -> None:
     unapproved = summary.not_approved
     if unapproved and not app.config.get("ALLOW_UNAPPROVED_CONTENT"):
         for state in unapproved:
-            click.echo(f"{state.unit.where}: {state.unit.prompt_id} is {state.state}", err=True)
+            click.echo(state.describe(), err=True)
         raise click.ClickException(f"{len(unapproved)} prompt(s) differ from their approval: the release is refused")
     db.upgrade()
     if unapproved:

@@ -6,12 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import responses
 
 from service import analytics, create_app
 from service.clock import set_clock
 from service.db import db
 
 from . import wall_clock
+from .fake_twilio import ACCOUNT, API, FakeTwilio
 from .helpers import LINE_NUMBER, OPEN_TIME, PUBLIC, TOKEN, Twilio, empty_database, postgres_url, prepare_database
 
 pytest_plugins = ["tests.browser"]
@@ -138,6 +140,19 @@ def app(sqlite_only, app_factory):
 @pytest.fixture
 def any_db_app(database_url, app_factory):
     return app_factory(database_url)
+
+
+@pytest.fixture
+def sender_app(database_url, app_factory):
+    """An app whose sender talks to the fake Twilio API (``fake``), on each database."""
+    return app_factory(database_url, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT, SEND_RATE_PER_SECOND=10_000.0)
+
+
+@pytest.fixture
+def fake():
+    """Twilio's REST API, faked at the HTTP layer: the real client code runs through it."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeTwilio(mock)
 
 
 @pytest.fixture

@@ -102,6 +102,11 @@ class State:
             return ""
         return "clinical" if self.approval.approver.clinical else "editorial"
 
+    def describe(self) -> str:
+        """"prompts/topics/fever.yaml: topic.fever is changed since approval (text)": the file, the id, the state."""
+        changed = f" ({', '.join(self.changed_forms)})" if self.approval and self.state != APPROVED else ""
+        return f"{self.unit.where}: {self.unit.prompt_id} is {self.state}{changed}"
+
 
 @dataclass
 class Summary:
@@ -113,6 +118,10 @@ class Summary:
     @property
     def not_approved(self) -> list[State]:
         return [s for s in self.states if s.state != APPROVED]
+
+    @property
+    def clinical(self) -> list[State]:
+        return [s for s in self.states if s.state == APPROVED and s.kind == "clinical"]
 
     @property
     def editorial_only(self) -> list[State]:

@@ -5,7 +5,6 @@ import datetime as dt
 import threading
 
 import pytest
-import responses
 from sqlalchemy import func, insert, select
 
 from service.db import db
@@ -13,23 +12,12 @@ from service.extensions import loaded
 from service.models import OutboxMessage, Subscriber
 from service.sender import Sender, SenderConfigError, make_client
 
-from ..fake_twilio import ACCOUNT, API, FakeTwilio
+from ..fake_twilio import ACCOUNT, API
 from ..helpers import CALLER, PUBLIC, Call, Texter, Twilio
 
 # Wednesday 2 December 2026; London is on GMT (UTC+0) then.
 MORNING = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
 NIGHT = dt.datetime(2026, 12, 2, 22, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def sender_app(database_url, app_factory):
-    return app_factory(database_url, TWILIO_API_URL=API, TWILIO_ACCOUNT_SID=ACCOUNT, SEND_RATE_PER_SECOND=10_000.0)
-
-
-@pytest.fixture
-def fake():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeTwilio(mock)
 
 
 def send_due(app) -> dict:
