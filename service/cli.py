@@ -122,19 +122,25 @@ def send_due(loop: bool, idle: float) -> None:
 @with_appcontext
 def purge() -> None:
     """Delete what the line no longer needs (schedule daily): returning-caller consents past
-    30 days, inbound MessageSids older than 30 days (Twilio redelivers within hours), and texts
-    sent, cancelled or parked more than OUTBOX_RETENTION_DAYS ago (with the numbers and words
-    in them)."""
-    from . import inbound, outbox, returning, texting
+    30 days; inbound MessageSids past 30 days (Twilio redelivers within hours); texters' places in
+    the menus unchanged for 30 days; numbers that never joined, never said YES or finished the series, unchanged
+    for SUBSCRIBER_RETENTION_DAYS (an opted-out number is kept, with nothing else, to honour the STOP);
+    and texts sent, cancelled or parked more than OUTBOX_RETENTION_DAYS ago (with the numbers and
+    words in them)."""
+    from . import inbound, outbox, returning, sms_sessions, subscriptions, texting
 
     days = current_app.config["OUTBOX_RETENTION_DAYS"]
+    subscriber_days = current_app.config["SUBSCRIBER_RETENTION_DAYS"]
     forgotten = returning.purge_expired()
     with db.session() as session:
         old_ids = inbound.purge_old(session)
+        menus = sms_sessions.purge_old(session)
+        numbers, trimmed = subscriptions.purge_inactive(session, subscriber_days)
         old_texts = outbox.purge_finished(session, days)
         texting.purge_slots(session)
-    click.echo(f"purged {forgotten} returning-caller records, {old_ids} old message ids and "
-               f"{old_texts} texts sent, cancelled or parked more than {days} days ago")
+    click.echo(f"purged {forgotten} returning-caller records, {old_ids} old message ids, {menus} texters' menus, "
+               f"{numbers} numbers not subscribed for {subscriber_days} days ({trimmed} opted-out numbers "
+               f"trimmed to the STOP alone) and {old_texts} texts sent, cancelled or parked more than {days} days ago")
 
 
 def register_commands(app: Flask) -> None:

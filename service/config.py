@@ -9,13 +9,13 @@ only of digits stays a token.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -136,6 +136,38 @@ def _whole_number(name: str, minimum: int) -> Callable[[str], int]:
     return parse
 
 
+@dataclass(frozen=True)
+class Limit:
+    """At most ``failures`` failed logins in ``window`` seconds."""
+
+    failures: int
+    window: float
+
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_LIMIT = re.compile(r"^\s*(\d+)\s*(?:per|/)\s*(\d+\s+)?(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+
+
+@cache
+def parse_limit(text: str) -> Limit:
+    """ "20 per hour", "5 per minute", "10 per 15 minutes" -> a Limit; ValueError says what is wrong."""
+    match = _LIMIT.match(text or "")
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(f"{text!r} is not a limit like '20 per hour' or '10 per 15 minutes'")
+    return Limit(int(match.group(1)), int(match.group(2) or 1) * _UNITS[match.group(3).lower()])
+
+
+def _login_limit(name: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        try:
+            parse_limit(raw.strip())
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from exc
+        return raw.strip()
+
+    return parse
+
+
 def _texts_per_second(raw: str) -> float:
     try:
         rate = float(raw.strip())
@@ -186,22 +218,28 @@ SETTINGS: tuple[Setting, ...] = (
             "topic texts one number may be sent in a London day, across calls"),
     Setting("OUTBOX_RETENTION_DAYS", "30", _whole_number("OUTBOX_RETENTION_DAYS", 1),
             "days a finished text is kept before `purge` deletes it"),
+    Setting("SUBSCRIBER_RETENTION_DAYS", "30", _whole_number("SUBSCRIBER_RETENTION_DAYS", 1),
+            "days a number that is not subscribed (nor opted out) is kept before `purge`"),
     Setting("SEND_RATE_PER_SECOND", "1", _texts_per_second, "texts a second, per worker process",
             blank_is_default=True),
     Setting("ADMIN_CONSOLE", "auto", _console_mode, "auto, on or off: the operator console", when=CONSOLE),
     Setting("SECRET_KEY", "", _text, "signs the console's sessions and form tokens", when=CONSOLE),
     Setting("CALLBACK_RETENTION_DAYS", "30", _whole_number("CALLBACK_RETENTION_DAYS", 1),
             "days a done callback request is kept", when=CONSOLE),
-    Setting("ADMIN_LOGIN_RATE_LIMIT", "5 per minute", _text, "console login attempts per address", when=CONSOLE),
-    # Per account name, from any address: the limit that holds even when addresses can be spoofed.
-    Setting("ADMIN_LOGIN_NAME_RATE_LIMIT", "20 per hour", _text, "console login attempts per account name",
-            when=CONSOLE),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", _text, "where login attempts are counted", when=CONSOLE),
+    # Failed logins only; after 3 a growing wait (1 s, doubling, at most 15 minutes), at the limit a block.
+    Setting("ADMIN_LOGIN_RATE_LIMIT", "30 per hour", _login_limit("ADMIN_LOGIN_RATE_LIMIT"),
+            "failed console logins one address may make", when=CONSOLE),
+    # Per account name, from any address (a browser that has logged in as that name is counted apart).
+    Setting("ADMIN_LOGIN_NAME_RATE_LIMIT", "20 per hour", _login_limit("ADMIN_LOGIN_NAME_RATE_LIMIT"),
+            "failed console logins for one account name", when=CONSOLE),
+    Setting("REDIS_URL", "", _text, "the Redis failed console logins are counted in", when=CONSOLE),
     # How many proxies (the platform's router) put the caller's address in X-Forwarded-For.
     Setting("ADMIN_PROXY_HOPS", "0", _whole_number("ADMIN_PROXY_HOPS", 0),
             "proxies whose X-Forwarded-For entry is believed", when=CONSOLE),
-    Setting("ADMIN_SESSION_HOURS", "8", _whole_number("ADMIN_SESSION_HOURS", 1), "hours a console login lasts",
-            when=CONSOLE),
+    Setting("ADMIN_SESSION_HOURS", "8", _whole_number("ADMIN_SESSION_HOURS", 1),
+            "hours a console login lasts, however busy", when=CONSOLE),
+    Setting("ADMIN_IDLE_MINUTES", "30", _whole_number("ADMIN_IDLE_MINUTES", 1),
+            "minutes without a console page that end a login", when=CONSOLE),
     Setting("PORT", "5000", int, "the port `flask serve` binds (gunicorn's, in the Procfile)", when=SERVE),
     Setting("WEB_CONCURRENCY", "2", None, "gunicorn's worker processes (the Procfile reads it)", when=PLATFORM),
 )
@@ -333,65 +371,3 @@ def check(config: dict) -> None:
 
 
 # -- the operator console ---------------------------------------------------------------
-
-MIN_SECRET_KEY_LENGTH = 32
-DEV_KEY_FILENAME = "dev-secret-key"
-
-
-def console_enabled(app: Flask) -> bool:
-    """``ADMIN_CONSOLE``: ``on`` (refuse to start without a SECRET_KEY), ``off``, or ``auto``
-    (the default): on when a SECRET_KEY is set (always in development and tests), otherwise
-    off with a loud log line. The phone and SMS line must never go down for want of the
-    console's key: callers come first."""
-    configured = app.config.get("ADMIN_CONSOLE")
-    value = _console_mode(configured) if configured else read("ADMIN_CONSOLE")
-    if value != "auto":
-        return value == "on"
-    if app.config.get("SECRET_KEY") or read("SECRET_KEY") or app.config.get("DEV_MODE") or app.config.get("TESTING"):
-        return True
-    log.error("operator console is OFF: SECRET_KEY is not set. The phone and SMS line run as normal; "
-              "set SECRET_KEY (64 random hex characters) to serve /admin and its commands.")
-    return False
-
-
-def configure_console(app: Flask) -> None:
-    """Fill the console's config keys (a test's own values win) and refuse to start without a
-    usable secret key."""
-    config = app.config
-    relaxed = bool(config.get("DEV_MODE") or config.get("TESTING"))
-    for setting in SETTINGS:
-        if setting.when == CONSOLE and setting.name not in ("ADMIN_CONSOLE", "SECRET_KEY"):
-            config.setdefault(setting.name, read(setting.name))
-    config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=config["ADMIN_SESSION_HOURS"])
-    config["SESSION_COOKIE_HTTPONLY"] = True
-    config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    if not relaxed:
-        config["SESSION_COOKIE_SECURE"] = True
-
-    key = config.get("SECRET_KEY") or read("SECRET_KEY")
-    if not key and config.get("DEV_MODE"):
-        key = development_secret_key(Path(app.instance_path))
-    if not key and config.get("TESTING"):
-        key = secrets.token_hex(32)
-    if not key:
-        raise ConfigError(
-            "The ALL line cannot start:\n  - SECRET_KEY is not set: the operator console signs its "
-            "login sessions and form tokens with it. Set it to a long random string, for example "
-            "the output of `python3 -c 'import secrets; print(secrets.token_hex(32))'`, and keep it "
-            "the same on every process and machine (for a local development line, as under `make run`, put "
-            "LINE_DEV_MODE=1 before the command)."
-        )
-    # Also in development: a short key lets anyone forge a console session and read callers' numbers.
-    length = len(key) if isinstance(key, str | bytes) else 0
-    if length < MIN_SECRET_KEY_LENGTH:
-        raise ConfigError(
-            f"The ALL line cannot start:\n  - SECRET_KEY is too short ({length} characters): use at least "
-            f"{MIN_SECRET_KEY_LENGTH} random characters, for example the output of "
-            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
-        )
-    config["SECRET_KEY"] = key
-
-
-def development_secret_key(instance_path: Path) -> str:
-    """The local console key of `make run` (kept beside the dev token)."""
-    return local_secret(instance_path, DEV_KEY_FILENAME, 32)

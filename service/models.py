@@ -158,7 +158,9 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # In every login session's cookie; logging out replaces it, so a copied cookie stops working.
+    # The last console page (every SEEN_EVERY at most): a login ends after ADMIN_IDLE_MINUTES without one.
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # In every login session's cookie; a new one at each login, none after logging out.
     session_token: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     # Flask-Login's user protocol; every stored account may log in.

@@ -2,7 +2,9 @@
 hash of their number, never the number."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam
+import datetime as dt
+
+from sqlalchemy import bindparam, delete
 from sqlalchemy.orm import Session
 
 from .clock import now
@@ -10,6 +12,11 @@ from .content import MAIN_MENU
 from .db import CONFLICT_INSERTS, insert_ignoring_duplicates
 from .models import SmsSession
 from .privacy import pseudonym
+
+# A texter whose place has not changed for this long starts again at the first text's greeting
+# (with its urgent advice). A text that leaves the place as it was writes nothing, so this counts
+# from the last change.
+KEEP_FOR = dt.timedelta(days=30)
 
 
 def _upsert(insert):
@@ -36,3 +43,8 @@ def first_contact(session: Session, phone: str) -> bool:
     so two first texts at once still count as one."""
     return insert_ignoring_duplicates(session, SmsSession, {"number_hash": pseudonym(phone), "menu": MAIN_MENU,
                                                              "updated_at": now()}, "number_hash")
+
+
+def purge_old(session: Session) -> int:
+    """Forget the places unchanged for ``KEEP_FOR``; how many went."""
+    return session.execute(delete(SmsSession).where(SmsSession.updated_at < now() - KEEP_FOR)).rowcount

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from . import outbox
@@ -17,6 +17,8 @@ from .db import insert_ignoring_duplicates
 from .models import Subscriber
 
 SERIES_INTERVAL = dt.timedelta(days=7)
+# Numbers the line no longer needs: never joined, never said YES, or the series is over.
+FORGOTTEN_STATES = ("none", "pending", "finished")
 
 
 def same_time_next_week(moment: dt.datetime) -> dt.datetime:
@@ -111,3 +113,18 @@ def series_text_sent(session: Session, cat: Catalogue, subscriber: Subscriber, p
         return
     subscriber.next_send_at = same_time_next_week(sent_at)
     queue_series_text(session, cat, subscriber, position + 1, subscriber.next_send_at)
+
+
+def purge_inactive(session: Session, retention_days: int) -> tuple[int, int]:
+    """Forget the numbers in ``FORGOTTEN_STATES`` unchanged for ``retention_days``; of an opted-out
+    number keep only the number, its state and when (what honouring the STOP needs). How many of each."""
+    cutoff = now() - dt.timedelta(days=retention_days)
+    forgotten = session.execute(delete(Subscriber).where(Subscriber.state.in_(FORGOTTEN_STATES),
+                                                         Subscriber.updated_at < cutoff)).rowcount
+    trimmed = session.execute(
+        update(Subscriber)
+        .where(Subscriber.state == "opted_out", Subscriber.updated_at < cutoff,
+               (Subscriber.joined_at.is_not(None)) | (Subscriber.series_position != 0))
+        .values(joined_at=None, series_position=0, next_send_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    return forgotten, trimmed

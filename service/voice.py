@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, abort, g, request
+from werkzeug.exceptions import HTTPException
 
 from . import analytics, callbacks, clock, engine, hours, returning, texting
 from .engine import CallState, Turn
@@ -34,8 +35,31 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 bp.before_request(require_twilio_signature)
 
+
+@bp.before_request
+def refuse_replays() -> None:
+    g.call_began = _call_began()
+
 NODE_PATTERN = re.compile(r"[a-z_]{1,32}")
 VERIFIED_CALLER_ID = "TN-Validation-Passed-A"
+# Every action URL carries the time its call began (signed with it by Twilio). A step older than
+# this is a replay, refused: no call lasts 6 hours (a transfer's Dial ends at 4 by default).
+STEP_MAX_AGE = 6 * 3600
+
+
+def _call_began() -> int:
+    """When this call began (epoch seconds, from its URL): now for its first webhook, and for a URL
+    made before the line carried it (a call in flight across a deploy)."""
+    now = int(clock.now().timestamp())
+    value = request.args.get("at", "")
+    if not (value.isdigit() and len(value) <= 12):
+        return now
+    began = int(value)
+    if now - began > STEP_MAX_AGE:
+        log.warning("refused %s for call %s: a step from %d s ago (a replay)", request.path, _call_sid(), now - began)
+        abort(Response("Refused: this call step is older than any call lasts (a replayed request).\n",
+                       status=403, mimetype="text/plain"))
+    return began
 
 
 def _small_int(name: str, limit: int) -> int:
@@ -66,6 +90,7 @@ def _state_args(state: CallState) -> dict:
         args["number"] = callbacks.seal_number(state.number, _call_sid())
     if state.verified:
         args["verified"] = 1
+    args["at"] = g.get("call_began") or int(clock.now().timestamp())
     return args
 
 
@@ -144,6 +169,8 @@ def dial_done() -> Response:
 @bp.errorhandler(Exception)
 def apologise(error: Exception) -> Response:
     """Any fault inside a call still answers valid TwiML: sorry, the help numbers, the main menu."""
+    if isinstance(error, HTTPException) and error.response is not None:
+        return error.response      # a refusal with its own answer (a bad signature, a replay)
     if not g.get("twilio_verified"):
         return Response(status=getattr(error, "code", 403))
     log.exception("voice request failed for call %s", _call_sid())

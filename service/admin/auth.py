@@ -6,9 +6,12 @@ anyone which names exist.
 """
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
 import secrets
 
+from flask import current_app, g
 from flask_login import LoginManager
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -17,7 +20,11 @@ from .. import clock
 from ..db import db
 from ..models import AdminUser
 
+log = logging.getLogger(__name__)
+
 MIN_PASSWORD_LENGTH = 12
+# How often a busy session's last-seen time is written (its idle clock's resolution).
+SEEN_EVERY = dt.timedelta(seconds=30)
 MAX_PASSWORD_LENGTH = 128
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 HASH_METHOD = "scrypt"
@@ -96,9 +103,9 @@ def authenticate(name: str, password: str) -> AdminUser | None:
             return None
         if not check_password_hash(user.password_hash, password):
             return None
-        user.last_login_at = clock.now()
-        if not user.session_token:
-            user.session_token = secrets.token_hex(32)
+        # A new token at every login: a cookie copied before it (and every other browser's) stops working.
+        user.last_login_at = user.last_seen_at = clock.now()
+        user.session_token = secrets.token_hex(32)
     return user
 
 
@@ -113,11 +120,33 @@ def end_sessions(user_id: int) -> None:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> AdminUser | None:
+    """The account a session cookie names, while its login lasts: at most ADMIN_SESSION_HOURS after
+    logging in, however busy, and ADMIN_IDLE_MINUTES after the last page. Both times are kept on the
+    server, so a copied cookie cannot stretch them."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or len(token) != 64:
         return None
+    now = clock.now()
     with db.session() as session:
         user = session.get(AdminUser, int(user_id))
-    if user is None or not secrets.compare_digest(user.session_token.encode(), token.encode()):
-        return None
+        if user is None or not secrets.compare_digest(user.session_token.encode(), token.encode()):
+            return None
+        ended = _why_ended(user, now)
+        if ended:
+            user.session_token = ""
+            g.session_ended = ended
+            log.info("console: %s's login ended: %s", user.name, ended)
+            return None
+        if user.last_seen_at is None or now - user.last_seen_at >= SEEN_EVERY:
+            user.last_seen_at = now
     return user
+
+
+def _why_ended(user: AdminUser, now: dt.datetime) -> str | None:
+    config = current_app.config
+    hours, idle = config["ADMIN_SESSION_HOURS"], config["ADMIN_IDLE_MINUTES"]
+    if user.last_login_at is None or now - user.last_login_at >= dt.timedelta(hours=int(hours)):
+        return f"You were logged out {hours} hours after logging in. Please log in again."
+    if now - (user.last_seen_at or user.last_login_at) >= dt.timedelta(minutes=int(idle)):
+        return f"You were logged out after {idle} minutes without using the console. Please log in again."
+    return None

@@ -6,10 +6,24 @@ import csv
 import datetime as dt
 import io
 import logging
+import math
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -21,8 +35,16 @@ from ..extensions import current_catalogue
 from ..privacy import for_operators
 from ..web_security import page_headers
 from . import charts, queries
-from .auth import authenticate, end_sessions, login_manager
+from .auth import authenticate, end_sessions, login_manager, normalise_name
 from .forms import ActionForm, LoginForm
+from .lockout import (
+    KNOWN_BROWSER_COOKIE,
+    KNOWN_BROWSER_DAYS,
+    client_address,
+    keys_for,
+    known_browser,
+    known_browser_cookie,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +58,9 @@ EXPIRED_FORM = "This form has expired or did not come from the console. Please t
 @bp.before_request
 def require_login():
     if request.endpoint not in OPEN_ENDPOINTS and not current_user.is_authenticated:
+        if g.get("session_ended"):
+            flash(g.session_ended, "info")
+            return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
         return login_manager.unauthorized()
     return None
 
@@ -57,12 +82,6 @@ def console_headers(response: Response) -> Response:
 @bp.errorhandler(400)
 def bad_request(error):
     return render_template("admin/error.html", title="Something went wrong", message=error.description), 400
-
-
-@bp.errorhandler(429)
-def too_many_attempts(error):
-    return render_template("admin/login.html", title="Log in", form=LoginForm(),
-                           error="Too many attempts to log in. Wait a minute, then try again."), 429
 
 
 @bp.app_template_filter("admin_london")
@@ -102,20 +121,53 @@ def login():
     error, status = None, 200
     if request.method == "POST":
         if form.validate_on_submit():
-            user = authenticate(form.name.data, form.password.data)
-            if user is not None:
-                session.clear()
-                session.permanent = True
-                login_user(user)
-                log.info("console: %s logged in", user.name)
-                return redirect(_safe_next(request.args.get("next")))
-            log.warning("console: failed login")
-            error, status = "Wrong name or password.", 200
+            return _attempt(form)
         elif form.csrf_token.errors:
             error, status = EXPIRED_FORM, 400
         else:
             error, status = "Enter your name and password.", 200
     return render_template("admin/login.html", title="Log in", form=form, error=error), status
+
+
+def _attempt(form: LoginForm):
+    """One login attempt: refused unchecked while its counts say wait; a failure counted, a success not."""
+    guard = current_app.extensions["admin_lockout"]
+    secret = current_app.config["SECRET_KEY"]
+    browser = known_browser(secret, request.cookies.get(KNOWN_BROWSER_COOKIE))
+    name = normalise_name(form.name.data)[:64]
+    keys = keys_for(client_address(), name, browser)
+    wait = guard.refusal(keys)
+    if wait > 0:
+        log.warning("console: login attempt refused, %d s to wait", math.ceil(wait))
+        response = Response(render_template("admin/login.html", title="Log in", form=LoginForm(),
+                                            error=f"Too many attempts to log in. Wait {_how_long(wait)}, "
+                                                  "then try again."), status=429)
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
+    user = authenticate(form.name.data, form.password.data)
+    if user is None:
+        guard.failed(keys)
+        log.warning("console: failed login")
+        return render_template("admin/login.html", title="Log in", form=form, error="Wrong name or password."), 200
+    guard.succeeded(keys)
+    session.clear()
+    session.permanent = True
+    login_user(user)
+    log.info("console: %s logged in", user.name)
+    response = redirect(_safe_next(request.args.get("next")))
+    browser_id = browser[1] if browser and browser[0] == user.name else secrets.token_hex(16)
+    response.set_cookie(KNOWN_BROWSER_COOKIE, known_browser_cookie(secret, user.name, browser_id),
+                        max_age=KNOWN_BROWSER_DAYS * 86400, path=url_for("admin.login"), httponly=True,
+                        samesite="Strict", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
+def _how_long(seconds: float) -> str:
+    if seconds <= 90:
+        whole = math.ceil(seconds)
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
 
 
 @bp.post("/logout")

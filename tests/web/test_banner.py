@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from service import config
+from service.admin import setup
 from service.cli import print_dev_banner
 from service.config import PROJECT_ROOT
 
@@ -56,7 +57,7 @@ def test_the_commands_a_start_up_error_suggests_work_as_printed(tmp_path, proble
         app = Flask(__name__, instance_path=str(tmp_path))
         app.config.update(DEV_MODE=False, TESTING=False, SECRET_KEY="")
         with pytest.raises(config.ConfigError) as refused:
-            config.configure_console(app)
+            setup.configure_console(app)
     message = str(refused.value)
     commands = re.findall(r"`((?:LINE_DEV_MODE=1 \.venv/bin/flask|python3) [^`]+)`", message)
     assert commands, message
