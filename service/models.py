@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .clock import UTC
@@ -183,3 +183,16 @@ class TextAllowance(Base):
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now, index=True)
+
+
+class Feedback(Base):
+    """One answer to "did this help?": the topic heard last, yes or no, and the London day.
+    Nothing else: no number, no call id, no time of day, so an answer cannot be tied to a call."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    topic: Mapped[str] = mapped_column(String(32), index=True)
+    helped: Mapped[bool] = mapped_column(Boolean)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)

@@ -82,7 +82,8 @@ def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: st
     if turn.listen:
         gather = response.gather(
             input="dtmf speech", language="en-GB", hints=hints, finish_on_key="", num_digits=1,
-            timeout=timeout, speech_timeout="auto", action=action_url, method="POST",
+            timeout=PATIENT_TIMEOUT_SECONDS if turn.patient else timeout, speech_timeout="auto",
+            action=action_url, method="POST",
             action_on_empty_result=True,
         )
         speaker.add_all(gather, turn.prompts, slow)
@@ -94,6 +95,9 @@ def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: st
         response.hangup()
     return response
 
+
+# After "take your time": about a minute more before the line asks again (then ends the call).
+PATIENT_TIMEOUT_SECONDS = 60
 
 # Stand-ins for the action URLs while a template is built: plain ASCII that XML leaves as it is.
 ACTION_MARK = "https://action.invalid/menu"
@@ -141,13 +145,13 @@ class Templates:
             return self._render(turn, action_url, dial_action_url)
         number = turn.effect.number if isinstance(turn.effect, Transfer) else None
         template = self._template(turn.prompts, turn.state.slow, turn.listen, turn.collect_number, turn.hangup,
-                                  number, origin)
+                                  number, origin, turn.patient)
         return _put(template, action_url, dial_action_url)
 
     def _build(self, prompts: tuple[str, ...], slow: bool, listen: bool, collect_number: bool, hangup: bool,
-               number: str | None, _origin: str) -> str:
+               number: str | None, _origin: str, patient: bool = False) -> str:
         turn = Turn(prompts, CallState(slow=slow), listen=listen, hangup=hangup,
-                    effect=Transfer(number) if number else None, collect_number=collect_number)
+                    effect=Transfer(number) if number else None, collect_number=collect_number, patient=patient)
         return self._render(turn, ACTION_MARK, DIAL_ACTION_MARK)
 
     def _render(self, turn: Turn, action_url: str, dial_action_url: str) -> str:

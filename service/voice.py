@@ -12,7 +12,7 @@ import re
 from flask import Blueprint, Response, abort, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import analytics, callbacks, clock, engine, hours, returning, texting
+from . import analytics, callbacks, clock, engine, feedback, hours, returning, texting
 from .engine import CallState, Turn
 from .engine.effects import (
     BookCallback,
@@ -20,6 +20,8 @@ from .engine.effects import (
     CallEffect,
     CallOutcome,
     DialEnded,
+    FeedbackGiven,
+    GiveFeedback,
     Remember,
     Remembered,
     Texted,
@@ -155,6 +157,9 @@ def _carry_out(cat, effect: CallEffect) -> CallOutcome:
         return Texted(texting.text_topic(cat, _call_sid(), caller, effect.topic_id))
     if isinstance(effect, Remember):
         return Remembered(returning.remember(caller, effect.topic))
+    if isinstance(effect, GiveFeedback):
+        feedback.record("voice", effect.topic, effect.helped)
+        return FeedbackGiven(effect.offer_remember)
     if isinstance(effect, BookCallback):
         return CallbackBooked(callbacks.book(_call_sid(), caller, effect.number, effect.topic))
     raise TypeError(f"no handler for {effect!r}")

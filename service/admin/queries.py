@@ -21,13 +21,14 @@ from ..clock import LONDON
 from ..content import MAIN_MENU, Catalogue, review_status
 from ..content.approvals import Approval, Summary, summarise
 from ..models import CallbackRequest, OutboxMessage, Subscriber, UsageEvent
+from . import helped as helped_report
 
 USAGE_DAYS = 30
 OPT_OUT_WEEKS = 12
 SUBSCRIBER_STATES = ("none", "pending", "active", "finished", "opted_out")
 OUTBOX_STATES = ("queued", "sending", "sent", "delivered", "failed", "parked", "cancelled")
 CSV_COLUMNS = ("date", "calls", "callers", "texts", "key_presses", "speech_inputs",
-               "calls_with_slow_speech", "calls_hung_up")
+               "calls_with_slow_speech", "calls_hung_up", "helped_yes", "helped_no")
 
 
 def london_today() -> dt.date:
@@ -68,6 +69,9 @@ class DayRow:
     speech_inputs: int = 0
     calls_with_slow_speech: int = 0
     calls_hung_up: int = 0
+    # Answers to "did this help?" given that day.
+    helped_yes: int = 0
+    helped_no: int = 0
 
     def csv_row(self) -> list:
         return [self.date.isoformat(), *(getattr(self, name) for name in CSV_COLUMNS[1:])]
@@ -100,6 +104,15 @@ class Usage:
     speech_inputs: int
     slow_calls: int
     calls_hung_up: int
+    helped: list[helped_report.HelpedRow]
+
+    @property
+    def helped_yes(self) -> int:
+        return sum(row.yes for row in self.helped)
+
+    @property
+    def helped_no(self) -> int:
+        return sum(row.no for row in self.helped)
 
     @property
     def speech_share(self) -> float | None:
@@ -211,6 +224,9 @@ def usage(session: Session, cat: Catalogue, days: int = USAGE_DAYS) -> Usage:
             hung_up_at[summary.last_node or "(before any menu)"] += 1
     for day, callers in callers_by_day.items():
         by_day[day].callers = len(callers)
+    for day, (yes, no) in helped_report.by_day(session, first_day).items():
+        if day in by_day:
+            by_day[day].helped_yes, by_day[day].helped_no = yes, no
 
     reached = session.execute(
         select(UsageEvent.channel, UsageEvent.node, func.count(distinct(UsageEvent.session_hash)))
@@ -240,6 +256,7 @@ def usage(session: Session, cat: Catalogue, days: int = USAGE_DAYS) -> Usage:
         calls=sum(r.calls for r in rows), texts=sum(r.texts for r in rows),
         key_presses=sum(r.key_presses for r in rows), speech_inputs=sum(r.speech_inputs for r in rows),
         slow_calls=sum(r.calls_with_slow_speech for r in rows), calls_hung_up=sum(r.calls_hung_up for r in rows),
+        helped=helped_report.by_topic(session, first_day, lambda topic: topic_title(cat, topic)),
     )
 
 

@@ -194,12 +194,13 @@ def usage():
     daily_texts = charts.column_chart([(d.date.strftime("%-d %b"), d.texts) for d in report.days], label_every=7)
     topics = charts.bar_chart([(t.label, t.voice + t.sms) for t in report.topics])
     drop_offs = charts.bar_chart([(n.label, n.hung_up) for n in report.drop_offs])
+    helped = charts.bar_chart([(row.label, row.yes_share or 0) for row in report.helped])
     inputs = charts.bar_chart([("Keys pressed", report.key_presses), ("Spoken answers", report.speech_inputs)])
     speeds = charts.bar_chart([("Used slower speech", report.slow_calls),
                                ("Usual speed only", report.calls - report.slow_calls)])
     return render_template("admin/usage.html", title="Usage", active="usage", report=report,
                            daily_calls=daily_calls, daily_texts=daily_texts, topics_chart=topics,
-                           drop_off_chart=drop_offs, inputs_chart=inputs, speed_chart=speeds)
+                           drop_off_chart=drop_offs, inputs_chart=inputs, speed_chart=speeds, helped_chart=helped)
 
 
 @bp.get("/usage.csv")

@@ -25,7 +25,7 @@ VOICE_PROMPTS = (
     "callback_no_number", "callback_already", "callback_failed", *(f"digit_{d}" for d in range(10)),
     "text_nothing", "text_opted_out", "remember_offer", "remember_done", "remember_failed", "returning_offer",
     "returning_offer_unnamed",
-    "returning_keys", "closed_options",
+    "returning_keys", "closed_options", "take_your_time", "feedback_ask", "feedback_thanks",
 )
 SMS_PROMPTS = (
     "sms_greeting", "sms_topic_footer", "sms_topic_footer_more", "sms_help", "sms_not_understood",

@@ -17,6 +17,7 @@ from .calls import (
     CALLBACK_NUMBER,
     CALLBACK_OFFER,
     CLOSED,
+    FEEDBACK,
     MAX_SILENCES,
     MAX_WRONG,
     REMEMBER,
@@ -36,7 +37,8 @@ from .texts import apology as text_apology
 from .words import find_node
 
 __all__ = [
-    "CALLBACK_CONFIRM", "CALLBACK_NUMBER", "CALLBACK_OFFER", "CLOSED", "MAIN_MENU", "MAX_SILENCES", "MAX_WRONG",
+    "CALLBACK_CONFIRM", "CALLBACK_NUMBER", "CALLBACK_OFFER", "CLOSED", "FEEDBACK", "MAIN_MENU", "MAX_SILENCES",
+    "MAX_WRONG",
     "REMEMBER", "RETURNING", "SPECIAL_NODES", "CallState", "Message", "TextState", "TextTurn", "Turn", "apology",
     "find_node", "receive", "resume", "sms_command", "sms_step", "start", "step", "text_apology", "valid_state",
     "wants_stop",

@@ -16,6 +16,8 @@ from .effects import (
     CallEffect,
     CallOutcome,
     DialEnded,
+    FeedbackGiven,
+    GiveFeedback,
     Remember,
     Remembered,
     Texted,
@@ -25,7 +27,9 @@ from .effects import (
 from .words import find_node
 
 MAX_WRONG = 3
-MAX_SILENCES = 2
+# The first silence repeats the options; the second asks the caller to take their time and waits
+# longer (Turn.patient); only the third ends the call, about two minutes after the last key.
+MAX_SILENCES = 3
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class Turn:
     reached: str | None = None
     # Listening for a whole phone number (ended by #) rather than one key.
     collect_number: bool = False
+    # Waiting longer than usual for a key: the caller was asked to take their time.
+    patient: bool = False
 
 
 # 0 when the support line is closed: the hours and urgent advice, then what the caller can do.
@@ -68,7 +74,10 @@ CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM = "callback", "callback_number
 CALLBACK_NODES = (CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM)
 # A returning caller's offer, and the opt-in to it when a caller says goodbye after a topic.
 RETURNING, REMEMBER = "returning", "remember"
-SPECIAL_NODES = (CLOSED, *CALLBACK_NODES, RETURNING, REMEMBER)
+# "Did this help?", once, when a caller who heard a topic ends the call.
+FEEDBACK = "feedback"
+FEEDBACK_KEYS = {"1": True, "2": False}
+SPECIAL_NODES = (CLOSED, *CALLBACK_NODES, RETURNING, REMEMBER, FEEDBACK)
 
 
 def read_back(number: str) -> tuple[str, ...]:
@@ -101,6 +110,8 @@ def present(cat: Catalogue, state: CallState, brief: bool = False) -> tuple[str,
         return ("returning_offer", f"title.{state.topic}", "returning_keys", cat.menus[MAIN_MENU].voice)
     if node == REMEMBER:
         return ("remember_offer",)
+    if node == FEEDBACK:
+        return ("feedback_ask",)
     return (cat.menus[node].voice,)
 
 
@@ -108,7 +119,7 @@ def valid_state(cat: Catalogue, state: CallState) -> CallState:
     """A state from a URL may name a node or topic that no longer exists after a content change."""
     if state.topic and state.topic not in cat.topics:
         state = replace(state, topic="")
-    if state.node in (RETURNING, REMEMBER) and not state.topic:
+    if state.node in (RETURNING, REMEMBER, FEEDBACK) and not state.topic:
         state = replace(state, node=MAIN_MENU)
     if state.node in CALLBACK_NODES and not cat.callbacks.enabled:
         state = replace(state, node=CLOSED, number="")
@@ -124,9 +135,10 @@ def start(cat: Catalogue, slow: bool = False, returning_topic: str | None = None
     only if the network verified their caller ID (``verified``)."""
     if returning_topic in cat.topics:
         state = CallState(node=RETURNING, slow=slow, topic=returning_topic, verified=verified)
-        return Turn(("welcome", "keys", *present(cat, state)), state, reached=RETURNING)
+        return Turn(("welcome", *present(cat, state), "keys"), state, reached=RETURNING)
     state = CallState(slow=slow)
-    return Turn(("welcome", "keys", *present(cat, state)), state, reached=MAIN_MENU)
+    # Every option first (heard by 30 s), then how the line works: a first-time caller needs the menu most.
+    return Turn(("welcome", *present(cat, state), "keys"), state, reached=MAIN_MENU)
 
 
 def _turn(cat: Catalogue, prompts: tuple[str, ...], state: CallState, reached: str | None = None,
@@ -174,10 +186,33 @@ def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, ca
     if name in ("yes", "no"):
         return _miss(cat, state, "not_understood")
     if name == "goodbye":
-        if state.node in cat.topics and caller_known:
-            return _go(cat, state, REMEMBER)
-        return Turn(("goodbye",), here, listen=False, hangup=True)
+        if state.topic and state.node not in (FEEDBACK, REMEMBER):
+            return _go(cat, state, FEEDBACK)
+        return _farewell(cat, here, caller_known)
     raise ValueError(f"unknown command {name!r}")
+
+
+def _farewell(cat: Catalogue, state: CallState, caller_known: bool) -> Turn:
+    """The end of a call the caller chose to end: after a topic, the offer to be reminded of it."""
+    if state.topic and caller_known:
+        return _go(cat, state, REMEMBER)
+    return Turn(("goodbye",), state, listen=False, hangup=True)
+
+
+def _feedback(cat: Catalogue, state: CallState, kind: str, value: str, caller_known: bool) -> Turn | None:
+    """On "did this help?": 1 (or yes) and 2 (or no) are answers; silence or any other key skips it.
+    None lets a reserved key (0, #, *, ...) or a spoken command do what it always does."""
+    key = value.strip()[:1] if kind == "key" else ""
+    if kind == "speech":
+        name = matching.command(matching.normalise(value), cat.voice_commands)
+        key = {"yes": "1", "no": "2"}.get(name or "", "")
+        if not key and name:
+            return None
+    if key in FEEDBACK_KEYS:
+        return Turn((), state, effect=GiveFeedback(state.topic, FEEDBACK_KEYS[key], caller_known))
+    if kind == "key" and key in KEY_COMMANDS:
+        return None
+    return _farewell(cat, state, caller_known)
 
 
 KEY_COMMANDS = {"*": "repeat", "#": "main_menu", "0": "person", "7": "toggle_speed", "8": "text_me"}
@@ -222,6 +257,10 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
     the caller of this function looks up; the engine itself touches nothing.
     """
     state = valid_state(cat, state)
+    if state.node == FEEDBACK:
+        answered = _feedback(cat, replace(state, silences=0), kind, value, caller_known)
+        if answered is not None:
+            return answered
     if state.node == REMEMBER and (kind == "silence" or (kind == "key" and value.strip()[:1] not in KEY_COMMANDS)):
         if kind == "key" and value.strip()[:1] == "1":
             return Turn((), state, effect=Remember(state.topic))
@@ -234,7 +273,13 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         if silences >= MAX_SILENCES:
             return Turn(("no_input_goodbye", "help_numbers", "goodbye"), replace(state, silences=silences),
                         listen=False, hangup=True)
+        if silences == MAX_SILENCES - 1:
+            # Someone slow to press (a relay call, a tremor) is waited for, not hung up on.
+            return Turn(("take_your_time",), replace(state, silences=silences), patient=True)
         return _turn(cat, ("no_input",), replace(state, silences=silences), brief=True)
+    if kind == "key" and state.silences == MAX_SILENCES - 1 and not _means_something(cat, state, value):
+        # "Press any key when you are ready": any key is, and hears the options again.
+        return _turn(cat, (), replace(state, silences=0, misses=0), brief=True)
     if kind == "key":
         if state.node == CALLBACK_NUMBER:
             return _number_entered(cat, state, value.strip(), support_open)
@@ -281,6 +326,20 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
     raise ValueError(f"unknown input kind {kind!r}")
 
 
+def _means_something(cat: Catalogue, state: CallState, value: str) -> bool:
+    """Whether a key does something where the caller is (a command, or one of its options)."""
+    key = value.strip()[:1]
+    if key in KEY_COMMANDS or state.node in CALLBACK_NODES or state.node in (CLOSED, REMEMBER):
+        return True
+    if state.node == RETURNING and key == RETURNING_KEY:
+        return True
+    if state.node in cat.topics:
+        more = cat.follow_ons.get(state.node)
+        return key == GOODBYE_KEY or bool(more and more.target(key))
+    menu = cat.menus.get(MAIN_MENU if state.node == RETURNING else state.node)
+    return bool(menu and menu.target(key))
+
+
 CALLBACK_RETRY_OUTCOMES = {"callback_no_number"}
 
 
@@ -295,6 +354,11 @@ def resume_call(cat: Catalogue, state: CallState, outcome: CallOutcome) -> Turn:
         if outcome.prompt in CALLBACK_RETRY_OUTCOMES:
             return _go(cat, state, CALLBACK_OFFER, (outcome.prompt,))
         return _go(cat, replace(state, number=""), MAIN_MENU, (outcome.prompt,))
+    if isinstance(outcome, FeedbackGiven):
+        thanked = replace(state, node=state.topic, silences=0, misses=0)
+        if outcome.offer_remember:
+            return _go(cat, thanked, REMEMBER, ("feedback_thanks",))
+        return Turn(("feedback_thanks", "goodbye"), thanked, listen=False, hangup=True)
     if isinstance(outcome, Remembered):
         # The caller opted in (or it could not be stored): say so, then goodbye.
         return Turn((outcome.prompt, "goodbye"), state, listen=False, hangup=True)

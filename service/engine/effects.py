@@ -41,7 +41,17 @@ class Remember:
     topic: str
 
 
-CallEffect = Transfer | TextTopic | BookCallback | Remember
+@dataclass(frozen=True)
+class GiveFeedback:
+    """The caller answered "did this help?" about ``topic`` (stored with no number and no call id).
+    ``offer_remember``: the opt-in to be offered the topic next time follows. Answered by FeedbackGiven."""
+
+    topic: str
+    helped: bool
+    offer_remember: bool
+
+
+CallEffect = Transfer | TextTopic | BookCallback | Remember | GiveFeedback
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,14 @@ class Remembered:
     prompt: str
 
 
-CallOutcome = DialEnded | Texted | CallbackBooked | Remembered
+@dataclass(frozen=True)
+class FeedbackGiven:
+    """The answer was kept (or could not be: the caller is thanked either way)."""
+
+    offer_remember: bool
+
+
+CallOutcome = DialEnded | Texted | CallbackBooked | Remembered | FeedbackGiven
 
 
 # -- texts --------------------------------------------------------------------------------

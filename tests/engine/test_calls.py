@@ -16,6 +16,7 @@ from service.engine import (
     CALLBACK_NUMBER,
     CALLBACK_OFFER,
     CLOSED,
+    FEEDBACK,
     MAIN_MENU,
     MAX_SILENCES,
     MAX_WRONG,
@@ -33,6 +34,8 @@ from service.engine.effects import (
     BookCallback,
     CallbackBooked,
     DialEnded,
+    FeedbackGiven,
+    GiveFeedback,
     Remember,
     Remembered,
     Texted,
@@ -61,7 +64,8 @@ def callback_cat(tmp_path_factory):
 
 def test_the_apology_and_the_goodbye_after_silence_give_the_urgent_advice():
     first = step(CAT, CallState(), "silence")
-    goodbye = step(CAT, first.state, "silence")
+    waiting = step(CAT, first.state, "silence")
+    goodbye = step(CAT, waiting.state, "silence")
     assert goodbye.hangup and "help_numbers" in goodbye.prompts
     assert apology(CAT).prompts[:2] == ("error", "help_numbers")
 
@@ -85,7 +89,7 @@ def test_the_engine_reads_a_topics_follow_on_keys_directly():
     for key, target in CAT.follow_ons["help"].options:
         turn = step(CAT, on_help, "key", key)
         assert turn.state.node == target and turn.prompts == tuple(summary(CAT, target))
-    assert step(CAT, on_help, "key", "9").prompts == ("remember_offer",)
+    assert step(CAT, on_help, "key", "9").prompts == ("feedback_ask",)
     assert step(CAT, on_help, "silence").prompts == ("no_input", *after(CAT, "help"))
 
 
@@ -125,16 +129,16 @@ def test_a_keyed_number_in_other_digits_is_a_wrong_key_not_an_error(tmp_path):
 
 def test_the_welcome_then_the_main_menu():
     turn = start(CAT)
-    assert turn.prompts == ("welcome", "keys", CAT.menus[MAIN_MENU].voice)
+    assert turn.prompts == ("welcome", CAT.menus[MAIN_MENU].voice, "keys")
     assert turn.state == CallState() and turn.listen and turn.reached == MAIN_MENU and turn.effect is None
 
 
 def test_a_returning_caller_is_offered_their_topic_and_a_gone_topic_is_not_offered():
     turn = start(CAT, returning_topic="treatment", verified=True)
-    assert turn.prompts == ("welcome", "keys", "returning_offer", "title.treatment", "returning_keys",
-                            CAT.menus[MAIN_MENU].voice)
+    assert turn.prompts == ("welcome", "returning_offer", "title.treatment", "returning_keys",
+                            CAT.menus[MAIN_MENU].voice, "keys")
     unverified = start(CAT, returning_topic="treatment")
-    assert unverified.prompts == ("welcome", "keys", "returning_offer_unnamed", CAT.menus[MAIN_MENU].voice)
+    assert unverified.prompts == ("welcome", "returning_offer_unnamed", CAT.menus[MAIN_MENU].voice, "keys")
     assert turn.state.node == RETURNING and turn.reached == RETURNING
     assert start(CAT, returning_topic="no_such_topic").state.node == MAIN_MENU
 
@@ -155,10 +159,12 @@ def test_eight_asks_for_the_topic_heard_the_help_numbers_when_closed_and_nothing
     assert nothing.effect is None and nothing.prompts == ("text_nothing", CAT.menus[MAIN_MENU].voice)
 
 
-def test_nine_after_a_topic_offers_to_remember_only_a_caller_whose_number_is_known():
+def test_nine_after_a_topic_asks_did_this_help_then_offers_to_remember_only_a_known_caller():
     on_topic = CallState(node="symptoms", topic="symptoms")
-    assert step(CAT, on_topic, "key", "9").state.node == REMEMBER
-    unknown = step(CAT, on_topic, "key", "9", caller_known=False)
+    asked = step(CAT, on_topic, "key", "9")
+    assert asked.state.node == FEEDBACK and asked.prompts == ("feedback_ask",)
+    assert step(CAT, asked.state, "silence").state.node == REMEMBER, "silence skips the question"
+    unknown = step(CAT, asked.state, "key", "5", caller_known=False)
     assert unknown.prompts == ("goodbye",) and unknown.hangup
     agreed = step(CAT, CallState(node=REMEMBER, topic="symptoms"), "key", "1")
     assert agreed.effect == Remember("symptoms") and agreed.prompts == ()
@@ -222,6 +228,7 @@ def test_resume_checks_a_state_from_an_old_url_too():
 # -- properties over any sequence of inputs ----------------------------------------------------
 
 OUTCOMES = {TextTopic: Texted("text_sent"), Remember: Remembered("remember_done"),
+            GiveFeedback: FeedbackGiven(offer_remember=True),
             BookCallback: CallbackBooked("callback_booked"), Transfer: DialEnded(answered=False)}
 
 
@@ -284,3 +291,42 @@ def test_the_engine_is_a_function_of_its_inputs(node, kind, value, support_open)
     first = step(CAT, state, kind, value, support_open=support_open)
     assert step(CAT, state, kind, value, support_open=support_open) == first
     assert state == CallState(node=node, topic="treatment", number="02079460000")
+
+
+# -- did this help? and taking your time (issue 24) --------------------------------------------
+
+@pytest.mark.parametrize("kind, value, helped", [("key", "1", True), ("key", "2", False),
+                                                  ("speech", "yes", True), ("speech", "no", False)])
+def test_did_this_help_is_answered_by_key_or_voice_about_the_topic_heard_last(kind, value, helped):
+    asked = step(CAT, CallState(node="fever", topic="fever"), "key", "9")
+    answered = step(CAT, asked.state, kind, value)
+    assert answered.effect == GiveFeedback("fever", helped, offer_remember=True)
+    thanked = resume(CAT, answered.state, FeedbackGiven(offer_remember=True))
+    assert thanked.prompts == ("feedback_thanks", "remember_offer") and thanked.state.node == REMEMBER
+    unknown = resume(CAT, answered.state, FeedbackGiven(offer_remember=False))
+    assert unknown.prompts == ("feedback_thanks", "goodbye") and unknown.hangup
+
+
+def test_did_this_help_is_asked_once_and_only_after_a_topic():
+    assert step(CAT, CallState(), "speech", "goodbye").prompts == ("goodbye",), "no topic heard: no question"
+    after_a_topic = step(CAT, CallState(node=MAIN_MENU, topic="risks"), "speech", "goodbye")
+    assert after_a_topic.state.node == FEEDBACK
+    again = step(CAT, after_a_topic.state, "speech", "goodbye")
+    assert again.state.node == REMEMBER and "feedback_ask" not in again.prompts
+    assert step(CAT, after_a_topic.state, "key", "#").state.node == MAIN_MENU, "the usual keys still work"
+
+
+def test_a_slow_caller_is_asked_to_take_their_time_and_waited_for_not_hung_up_on():
+    for node in (MAIN_MENU, "treatment", "menu_about"):
+        first = step(CAT, CallState(node=node, topic="treatment"), "silence")
+        assert not first.hangup and not first.patient
+        second = step(CAT, first.state, "silence")
+        assert second.prompts == ("take_your_time",) and second.patient and second.listen and not second.hangup
+        ready = step(CAT, second.state, "key", "6")              # not an option here: still "ready"
+        assert ready.state.silences == 0 and not ready.hangup and "wrong_key" not in ready.prompts
+        assert step(CAT, second.state, "silence").hangup
+
+
+def test_a_key_that_means_something_works_at_once_while_waiting():
+    second = step(CAT, step(CAT, CallState(), "silence").state, "silence")
+    assert step(CAT, second.state, "key", "1").state.node == CAT.menus[MAIN_MENU].target("1")

@@ -235,8 +235,8 @@ def test_usage_page_shows_charts_with_tables(console):
     seed_usage(console)
     make_user(console)
     html = log_in(console).get("/admin/usage").get_data(as_text=True)
-    assert html.count('<svg role="img"') == 6
-    assert html.count("<caption") == 5  # the two daily charts share one table
+    assert html.count('<svg role="img"') == 6  # no answers yet: that chart is not drawn
+    assert html.count("<caption") == 6  # the two daily charts share one table
     assert "<strong>3 calls</strong> and\n  <strong>2 texts</strong> received" in html
     assert "Menu 4 (about)" in html
     assert "75% were keys pressed" in html and "25% were spoken" in html
@@ -252,11 +252,11 @@ def test_usage_csv_has_one_row_a_day(console):
         'attachment; filename="all-line-usage-2026-11-03-to-2026-12-02.csv"')
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["date", "calls", "callers", "texts", "key_presses", "speech_inputs",
-                       "calls_with_slow_speech", "calls_hung_up"]
+                       "calls_with_slow_speech", "calls_hung_up", "helped_yes", "helped_no"]
     assert len(rows) == 31
-    assert rows[1] == ["2026-11-03", "0", "0", "0", "0", "0", "0", "0"]
-    assert rows[-2] == ["2026-12-01", "1", "1", "1", "1", "0", "0", "1"]
-    assert rows[-1] == ["2026-12-02", "2", "1", "1", "2", "1", "1", "1"]
+    assert rows[1] == ["2026-11-03", "0", "0", "0", "0", "0", "0", "0", "0", "0"]
+    assert rows[-2] == ["2026-12-01", "1", "1", "1", "1", "0", "0", "1", "0", "0"]
+    assert rows[-1] == ["2026-12-02", "2", "1", "1", "2", "1", "1", "1", "0", "0"]
 
 
 # -- callback requests -------------------------------------------------------------

@@ -46,7 +46,7 @@ def say_goodbye(step, press):
 def test_a_whole_call_through_the_real_webhooks(app):
     call = Call(Line(app), CALLER)
     welcome = call.dial_in()
-    assert ids(welcome)[:2] == ["welcome", "keys"]
+    assert ids(welcome) == ["welcome", "menu_main", "keys"]
     assert welcome.listening is not None and welcome.listening.num_digits == 1 and welcome.listening.speech
     assert welcome.state["node"] == "main"
     assert welcome.heard[0].text == written(app, "welcome")
@@ -78,7 +78,7 @@ def test_every_prompt_heard_is_named_and_a_clip_or_spoken_live(app):
 def test_keys_typed_together_are_pressed_one_per_menu(app):
     call = Call(Line(app), CALLER)
     call.dial_in()
-    steps = call.type_keys("1*92")  # 2 declines an offer before goodbye, if the line makes one
+    steps = call.type_keys("1*922")  # 2: "no" to "did this help?", then no to being reminded
     assert [ids(step)[0] for step in steps[:2]] == ["topic.symptoms", "topic.symptoms"]
     assert ids(steps[-1])[-1] == "goodbye"
     assert call.ended
@@ -145,7 +145,7 @@ def test_texts_keep_the_menu_between_messages(app):
 # -- flask line call / text -----------------------------------------------------------
 
 def test_line_call_prints_the_whole_call(app):
-    result = app.test_cli_runner().invoke(line_cli, ["call", "--no-audio", "--from", CALLER], input="1\n*\n9\n2\n")
+    result = app.test_cli_runner().invoke(line_cli, ["call", "--no-audio", "--from", CALLER], input="1\n*\n9\n2\n2\n")
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"Line: {written(app, 'welcome')}" in out
@@ -303,7 +303,7 @@ def test_the_api_runs_a_call(sim_app):
     started = client.post("/simulator/api/call", json={"from": CALLER}, headers=HEADERS)
     assert started.status_code == 200, started.data
     data = started.get_json()
-    assert [heard["id"] for heard in data["heard"]][:2] == ["welcome", "keys"]
+    assert [heard["id"] for heard in data["heard"]] == ["welcome", "menu_main", "keys"]
     assert data["listening"] and not data["ended"]
     assert data["call"]["from"] == CALLER and data["call"]["listen"]["digits"] == 1
     for heard in data["heard"]:
@@ -324,7 +324,8 @@ def test_the_api_runs_a_call(sim_app):
     assert silent["heard"][0]["id"] == "no_input"
 
     data = client.post("/simulator/api/press", json={"call": silent["call"], "keys": "9"}, headers=HEADERS).get_json()
-    if not data["ended"]:  # an offer before goodbye: decline it
+    assert [heard["id"] for heard in data["heard"]] == ["feedback_ask"]
+    for _ in range(2):  # "no" to "did this help?", then no to being reminded of the topic
         data = client.post("/simulator/api/press", json={"call": data["call"], "keys": "2"}, headers=HEADERS).get_json()
     assert data["ended"] and data["heard"][-1]["id"] == "goodbye"
     again = client.post("/simulator/api/press", json={"call": data["call"], "keys": "1"}, headers=HEADERS)

@@ -77,7 +77,7 @@ def test_after_treatment_its_keys_lead_on_and_the_usual_keys_still_work(app):
     assert call.press("1") == ["wrong_key", "after_topic"]
     assert call.press("#") == ["menu_main"]
     call.press("2")
-    assert call.press("9") == ["remember_offer"]
+    assert call.press("9") == ["feedback_ask"]
 
 
 def test_more_by_text_gives_the_menu_that_follows_the_last_topic(any_db_app):

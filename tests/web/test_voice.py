@@ -33,7 +33,7 @@ def callback_app(tmp_path, sqlite_only, app_factory):
 
 def test_welcome_names_the_line_symptoms_and_a_person_then_the_menu(call):
     heard = call.dial_in()
-    assert heard == ["welcome", "keys", "menu_main"]
+    assert heard == ["welcome", "menu_main", "keys"]
     gather = call.gather
     assert gather.get("input") == "dtmf speech"
     assert gather.get("language") == "en-GB"
@@ -42,8 +42,8 @@ def test_welcome_names_the_line_symptoms_and_a_person_then_the_menu(call):
     assert gather.get("actionOnEmptyResult") == "true"
     assert "symptoms" in gather.get("hints")
     assert gather.get("action").startswith(PUBLIC + "/voice/menu?")
-    welcome = call.cat.prompt("welcome").say.lower()
-    assert "press 1" in welcome and "press 0" in welcome
+    menu = call.cat.prompt("menu_main").say.lower()
+    assert menu.index("press 1") < menu.index("press 0") < menu.index("press 2"), "a person second"
 
 
 def test_every_topic_by_keys(app):
@@ -148,9 +148,12 @@ def test_transfer_that_was_answered_ends_politely(call):
     assert call.hung_up
 
 
-def test_no_input_twice_gives_help_numbers_and_goodbye(call):
+def test_silence_waits_for_a_slow_caller_then_gives_help_numbers_and_goodbye(call):
     call.dial_in()
+    assert call.gather.get("timeout") == "6"
     assert call.silence() == ["no_input", "menu_main"]
+    assert call.silence() == ["take_your_time"]
+    assert call.gather.get("timeout") == "60" and not call.hung_up
     assert call.silence() == ["no_input_goodbye", "help_numbers", "goodbye"]
     assert call.hung_up
     assert call.verbs[-1] == "Hangup"
@@ -180,10 +183,11 @@ def test_unrecognised_speech_counts_as_a_miss(call):
     assert call.state["misses"] == "1"
 
 
-def test_after_topic_nine_offers_to_remember_then_ends_the_call(call):
+def test_after_topic_nine_asks_did_this_help_offers_to_remember_then_ends_the_call(call):
     call.dial_in()
     call.press("1")
-    assert call.press("9") == ["remember_offer"]
+    assert call.press("9") == ["feedback_ask"]
+    assert call.press("1") == ["feedback_thanks", "remember_offer"]
     assert call.silence() == ["goodbye"]
     assert call.hung_up
 
@@ -192,7 +196,8 @@ def test_nine_from_a_withheld_number_just_says_goodbye(app):
     call = Call(app, caller="anonymous")
     call.dial_in()
     call.press("1")
-    assert call.press("9") == ["goodbye"]
+    assert call.press("9") == ["feedback_ask"]
+    assert call.press("2") == ["feedback_thanks", "goodbye"]
     assert call.hung_up
 
 
@@ -201,18 +206,19 @@ def test_a_returning_caller_who_agreed_is_offered_their_topic_for_30_days(app, c
     call.dial_in()
     call.press("2")
     call.press("9")
+    call.silence()                      # no answer to "did this help?"
     assert call.press("1") == ["remember_done", "goodbye"]
     assert call.hung_up
 
     clock.advance(days=3)
     # Anyone can present this number: unless the network verified it, the topic is not named.
     again = Call(app, call_sid="CA" + "c" * 32)
-    assert again.dial_in() == ["welcome", "keys", "returning_offer_unnamed", "menu_main"]
+    assert again.dial_in() == ["welcome", "returning_offer_unnamed", "menu_main", "keys"]
     assert again.press("6") == summary(again.cat, "treatment")
     verified = Call(app, call_sid="CA" + "e" * 32)
     verified.driver.extra["StirVerstat"] = "TN-Validation-Passed-A"
-    assert verified.dial_in() == ["welcome", "keys", "returning_offer", "title.treatment", "returning_keys",
-                                  "menu_main"]
+    assert verified.dial_in() == ["welcome", "returning_offer", "title.treatment", "returning_keys",
+                                  "menu_main", "keys"]
     assert verified.press("*")[:3] == ["returning_offer", "title.treatment", "returning_keys"]
     for weaker in ("TN-Validation-Passed-B", "TN-Validation-Passed-C", "No-TN-Validation", "TN-Validation-Failed-A"):
         unverified = Call(app, call_sid="CA" + "f" * 32)
@@ -223,11 +229,11 @@ def test_a_returning_caller_who_agreed_is_offered_their_topic_for_30_days(app, c
     assert again.press("1") == summary(again.cat, "symptoms"), "1 still means symptoms"
 
     other = Call(app, caller="+447400999888", call_sid="CA" + "d" * 32)
-    assert other.dial_in() == ["welcome", "keys", "menu_main"]
+    assert other.dial_in() == ["welcome", "menu_main", "keys"]
 
     clock.advance(days=28)
     late = Call(app, call_sid="CA" + "e" * 32)
-    assert late.dial_in() == ["welcome", "keys", "menu_main"]
+    assert late.dial_in() == ["welcome", "menu_main", "keys"]
 
 
 def test_a_returning_caller_can_go_to_the_main_menu(app, clock):
@@ -235,6 +241,7 @@ def test_a_returning_caller_can_go_to_the_main_menu(app, clock):
     call.dial_in()
     call.press("1")
     call.press("9")
+    call.silence()                      # no answer to "did this help?"
     call.press("1")
     again = Call(app, call_sid="CA" + "f" * 32)
     again.dial_in()
@@ -353,7 +360,7 @@ def test_calls_play_clips_and_slow_clips_after_7(call):
 def test_a_missing_clip_falls_back_to_say_and_the_call_carries_on(tmp_path, sqlite_only, app_factory):
     app = app_factory(sqlite_only, AUDIO_DIR=tmp_path / "no-audio")
     call = Call(app)
-    assert call.dial_in() == ["welcome", "keys", "menu_main"]
+    assert call.dial_in() == ["welcome", "menu_main", "keys"]
     says = call.gather.findall("Say")
     assert len(says) == 3
     assert says[0].get("language") == "en-GB"
@@ -469,11 +476,13 @@ def test_saying_no_or_yes_at_the_goodbye_offer(app):
     call.dial_in()
     call.press("1")
     call.press("9")
+    call.silence()
     assert call.say("no thanks") == ["goodbye"]
     call = Call(app, call_sid="CA" + "7" * 32)
     call.dial_in()
     call.press("1")
     call.press("9")
+    call.silence()
     assert call.say("yes please") == ["remember_done", "goodbye"]
 
 
@@ -516,6 +525,8 @@ def test_spoken_commands_still_work_at_the_goodbye_offer(app, clock):
     call.dial_in()
     call.press("1")
     call.press("9")
+    assert call.say("repeat") == ["feedback_ask"]
+    call.silence()
     assert call.say("repeat") == ["remember_offer"]
     clock.set(CLOSED_TIME)
     assert call.say("operator") == ["support_closed", "closed_options"]
@@ -526,6 +537,7 @@ def test_eight_at_the_goodbye_offer_texts_the_topic(app):
     call.dial_in()
     call.press("2")
     call.press("9")
+    call.silence()
     assert call.press("8") == ["text_sent", "remember_offer"]
 
 
@@ -534,6 +546,7 @@ def test_yes_and_no_at_the_returning_offer(app, clock):
     call.dial_in()
     call.press("2")
     call.press("9")
+    call.silence()                      # no answer to "did this help?"
     call.press("1")
     again = Call(app, call_sid="CA" + "8" * 32)
     again.dial_in()
@@ -553,6 +566,7 @@ def test_purge_forgets_old_consents(app, clock):
     call.dial_in()
     call.press("1")
     call.press("9")
+    call.silence()                      # no answer to "did this help?"
     call.press("1")
     clock.advance(days=31)
     result = app.test_cli_runner().invoke(args=["purge"])
