@@ -82,7 +82,7 @@ def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: st
     if turn.listen:
         gather = response.gather(
             input="dtmf speech", language="en-GB", hints=hints, finish_on_key="", num_digits=1,
-            timeout=PATIENT_TIMEOUT_SECONDS if turn.patient else timeout, speech_timeout="auto",
+            timeout=_timeout(turn, timeout), speech_timeout="auto",
             action=action_url, method="POST",
             action_on_empty_result=True,
         )
@@ -98,6 +98,12 @@ def render(turn: Turn, speaker: Speaker, *, action_url: str, dial_action_url: st
 
 # After "take your time": about a minute more before the line asks again (then ends the call).
 PATIENT_TIMEOUT_SECONDS = 60
+# Between the parts of a topic: a breath, then the next part.
+PART_PAUSE_SECONDS = 1
+
+
+def _timeout(turn: Turn, usual: int) -> int:
+    return PATIENT_TIMEOUT_SECONDS if turn.patient else PART_PAUSE_SECONDS if turn.quick else usual
 
 # Stand-ins for the action URLs while a template is built: plain ASCII that XML leaves as it is.
 ACTION_MARK = "https://action.invalid/menu"
@@ -145,13 +151,14 @@ class Templates:
             return self._render(turn, action_url, dial_action_url)
         number = turn.effect.number if isinstance(turn.effect, Transfer) else None
         template = self._template(turn.prompts, turn.state.slow, turn.listen, turn.collect_number, turn.hangup,
-                                  number, origin, turn.patient)
+                                  number, origin, turn.patient, turn.quick)
         return _put(template, action_url, dial_action_url)
 
     def _build(self, prompts: tuple[str, ...], slow: bool, listen: bool, collect_number: bool, hangup: bool,
-               number: str | None, _origin: str, patient: bool = False) -> str:
+               number: str | None, _origin: str, patient: bool = False, quick: bool = False) -> str:
         turn = Turn(prompts, CallState(slow=slow), listen=listen, hangup=hangup,
-                    effect=Transfer(number) if number else None, collect_number=collect_number, patient=patient)
+                    effect=Transfer(number) if number else None, collect_number=collect_number, patient=patient,
+                    quick=quick)
         return self._render(turn, ACTION_MARK, DIAL_ACTION_MARK)
 
     def _render(self, turn: Turn, action_url: str, dial_action_url: str) -> str:

@@ -81,6 +81,10 @@ def _state() -> CallState:
         topic=topic if NODE_PATTERN.fullmatch(topic) else "",
         number=number,
         verified=request.args.get("verified") == "1",
+        part=_small_int("part", 9),
+        again=request.args.get("again") == "1",
+        held=request.args.get("held") == "1",
+        told=request.args.get("told") == "1",
     )
 
 
@@ -92,6 +96,9 @@ def _state_args(state: CallState) -> dict:
         args["number"] = callbacks.seal_number(state.number, _call_sid())
     if state.verified:
         args["verified"] = 1
+    for flag in ("part", "again", "held", "told"):
+        if getattr(state, flag):
+            args[flag] = int(getattr(state, flag))
     args["at"] = g.get("call_began") or int(clock.now().timestamp())
     return args
 

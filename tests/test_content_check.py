@@ -27,22 +27,41 @@ def test_the_shipped_content_passes_and_every_prompt_is_reported(app):
     ids = {row.prompt_id for row in rows}
     assert set(cat.voice_prompts()) <= ids
     assert {f"topic.{t}.sms" for t in cat.topics} <= ids
-    summaries = [row for row in rows if row.kind == "summary"]
-    assert summaries and all(row.measured for row in summaries), "summaries are timed from their clips"
-    assert all(20 <= row.seconds <= 45 for row in summaries)
+    parts = [row for row in rows if row.kind == "summary"]
+    assert parts and all(row.measured for row in parts), "summaries are timed from their clips, part by part"
+    assert all(row.seconds <= 30 for row in parts)
+    by_id = {row.prompt_id: row.seconds for row in parts}
+    assert all(20 <= sum(by_id[p.id] for p in topic.parts) <= 45 for topic in cat.topics.values())
 
 
 def test_a_summary_over_45_seconds_fails(prompts):
     cat = load_catalogue(prompts)
-    rows, failures, _ = check(cat, {"topic.risks": 46.2}, TODAY)
-    assert any("topic.risks takes 46 s" in f for f in failures)
+    rows, failures, _ = check(cat, {"topic.risks": 25.0, "topic.risks.2": 21.2}, TODAY)
+    assert any("topic.risks takes 46 s to say in all" in f for f in failures)
+    assert not any("a part is at most" in f for f in failures)
+
+
+def test_a_part_over_30_seconds_fails_however_short_the_summary(prompts):
+    cat = load_catalogue(prompts)
+    _, failures, _ = check(cat, {"topic.risks": 31.0, "topic.risks.2": 8.0}, TODAY)
+    assert any("topic.risks takes 31 s to say; a part is at most 30: split it with a blank line" in f
+               for f in failures)
+
+
+def test_parts_must_be_split_the_same_way_as_written_and_as_spoken(prompts):
+    path = prompts / "topics" / "risks.yaml"
+    text = path.read_text()
+    spoken = text.index("  say:")
+    path.write_text(text[:spoken] + text[spoken:].replace("\n\n", "\n", 1))
+    with pytest.raises(ContentError, match="risks.yaml.*'text' has 2 parts and 'say' has 1"):
+        load_catalogue(prompts)
 
 
 def test_a_summary_under_20_seconds_fails(prompts):
     cat = load_catalogue(prompts)
-    _, failures, _ = check(cat, {"topic.childhood": 19.0}, TODAY)
-    assert any("topic.childhood takes 19 s" in f and "at least 20" in f for f in failures)
-    _, failures, _ = check(cat, {"topic.childhood": 20.5}, TODAY)
+    _, failures, _ = check(cat, {"topic.childhood": 12.0, "topic.childhood.2": 7.0}, TODAY)
+    assert any("topic.childhood takes 19 s to say in all" in f and "at least 20" in f for f in failures)
+    _, failures, _ = check(cat, {"topic.childhood": 12.5, "topic.childhood.2": 8.0}, TODAY)
     assert not any("topic.childhood" in f for f in failures)
 
 
@@ -154,7 +173,7 @@ def test_a_topic_may_not_copy_the_overview_pages_review_date(prompts):
 def test_a_spoken_sentence_over_20_words_fails(prompts):
     failures = failures_after(prompts, "topics/risks.yaml", "    Worried about your risk? Talk to your G P.\n",
                               "    Worried about your risk? Talk to your G P " + "and then " * 8 + "again.\n")
-    assert any("topic.risks has a sentence of 22 words, as written or as spoken; at most 20" in f
+    assert any("topic.risks.2 has a sentence of 22 words, as written or as spoken; at most 20" in f
                for f in failures), failures
 
 
@@ -169,7 +188,7 @@ def test_the_transfer_must_name_the_line_it_reaches(prompts):
 def test_a_spoken_number_that_differs_from_the_written_one_fails(prompts):
     failures = failures_after(prompts, "topics/help.yaml", "on one one six, one two three.",
                               "on one one six, one two four.")
-    assert any(f.startswith("prompts/topics/help.yaml:") and "topic.help: the numbers spoken" in f and "116124" in f
+    assert any(f.startswith("prompts/topics/help.yaml:") and "topic.help.2: the numbers spoken" in f and "116124" in f
                for f in failures), failures
 
 
@@ -177,3 +196,18 @@ def test_the_urgent_advice_is_checked_as_the_voice_says_it(prompts):
     failures = failures_after(prompts, "topics/fever.yaml", "Call nine nine nine or go to A and E.", "Call later.")
     failures = [f for f in failures if "(as the voice says it)" in f or "numbers spoken" in f]
     assert failures, "a spoken 999 taken away must fail"
+
+
+def test_an_empty_part_or_a_follow_on_menu_on_6_or_a_first_part_without_999_is_refused(prompts):
+    path = prompts / "topics" / "risks.yaml"
+    original = path.read_text()
+    path.write_text(original.replace("\n\n    ", "\n\n\n    "))          # in the words and in what is said
+    with pytest.raises(ContentError, match="risks.yaml.*an empty part"):
+        load_catalogue(prompts)
+    path.write_text(original)
+    menus = prompts / "menus.yaml"
+    text = menus.read_text()
+    assert '    "4": childhood' in text
+    menus.write_text(text.replace('    "4": childhood', '    "6": childhood', 1))
+    with pytest.raises(ContentError, match="follows a topic and may not use 6"):
+        load_catalogue(prompts)

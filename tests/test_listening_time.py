@@ -40,3 +40,17 @@ def test_the_options_after_a_topic_take_at_most_8_seconds():
 def test_the_slow_twin_is_clearly_longer(prompt_id):
     # Measured 1.19 to 1.24 times as long (the engine's slow setting; the pads are the same).
     assert seconds(prompt_id, slow=True) >= 1.15 * seconds(prompt_id)
+
+
+def test_no_clip_a_caller_sits_through_is_longer_than_30_seconds():
+    """Every clip, menus and every part of every topic, at the usual speed."""
+    too_long = {pid: round(seconds(pid), 1) for pid in CAT.voice_prompts() if seconds(pid) > 30.0}
+    assert too_long == {}
+
+
+def test_every_topic_is_told_in_parts_and_its_first_part_carries_the_urgent_advice():
+    for topic in CAT.topics.values():
+        assert len(topic.parts) >= 2, topic.id
+        first = topic.parts[0].text
+        assert "999" in first, topic.id
+        assert topic.id == "crisis" or "24-hour" in first, topic.id

@@ -237,7 +237,9 @@ def test_the_review_pack_has_every_topic_its_clips_and_a_word_diff(tmp_path, pro
     assert "<del>can</del> <ins>may</ins>" in page
     clips = re.findall(r'<audio id="[^"]+" controls preload="none" src="(audio/[^"]+)"', page)
     assert len(clips) >= 2 * (len(cat.topics) - 1)
-    assert not any(clip.startswith("audio/topic.fever-") for clip in clips), "an old clip beside new words"
+    assert not any(clip.startswith("audio/topic.fever.2-") for clip in clips), "an old clip beside new words"
+    assert any(clip.startswith("audio/topic.fever-") for clip in clips), "the unchanged part is still heard"
+    assert "Listen (part 2, usual speed)" in page
     for clip in clips:
         assert (pack / clip).is_file(), clip
     assert "https://www.nice.org.uk/guidance/cg151" in page

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine.calls import read_back
+from ..engine.places import read_back
 from ..twiml import SLOW_DIGIT_PAUSE_SECONDS
 from .manifest import Manifest
 from .process import decode_mp3

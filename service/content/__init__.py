@@ -11,6 +11,7 @@ from .model import (
     GOODBYE_KEY,
     MAIN_MENU,
     MAX_MENU_OPTIONS,
+    NEXT_PART_KEY,
     RESERVED_KEYS,
     RETURNING_KEY,
     Callbacks,
@@ -27,7 +28,8 @@ from .model import (
 from .validate import ContentError, check, format_table, review_status
 
 __all__ = [
-    "DAYS", "GOODBYE_KEY", "MAIN_MENU", "MAX_MENU_OPTIONS", "RESERVED_KEYS", "RETURNING_KEY", "Callbacks", "Catalogue",
+    "DAYS", "GOODBYE_KEY", "MAIN_MENU", "MAX_MENU_OPTIONS", "NEXT_PART_KEY", "RESERVED_KEYS", "RETURNING_KEY",
+    "Callbacks", "Catalogue",
     "ContentError", "HelpNumber", "Menu", "Prompt", "Review", "SeriesText", "Source", "SupportLine", "Topic",
     "check", "format_table", "load_catalogue", "review_status",
 ]

@@ -27,6 +27,7 @@ from .model import (
     Source,
     SupportLine,
     Topic,
+    part_id,
 )
 from .reader import HTTPS_URL, Reader, YamlMapping, tidy
 from .validate import ContentError, load_errors
@@ -104,10 +105,32 @@ def _load_topics(reader: Reader, folder: Path, origins: dict) -> dict[str, Topic
         in_menu = reader.flag(path, data, "in_menu", True)
         urgent = reader.flag(path, data, "urgent", False)
         if topic_id and title and keywords and voice and sms and review and sources:
-            topics[topic_id] = Topic(topic_id, title, keywords, voice, tidy(sms), review, sources, in_menu, urgent)
-            origins[f"topic.{topic_id}"] = reader.where(path, data.line_of("voice"))
+            parts = _parts(reader, path, data, topic_id, voice)
+            topics[topic_id] = Topic(topic_id, title, keywords, voice, tidy(sms), review, sources, in_menu, urgent,
+                                     parts)
+            for part in (*parts, voice):
+                origins[part.id] = reader.where(path, data.line_of("voice"))
             origins[f"topic.{topic_id}.sms"] = reader.where(path, data.line_of("sms"))
     return topics
+
+
+MAX_PARTS = 9  # a call step's URL carries the part as one digit
+
+
+def _parts(reader: Reader, path: Path, data: YamlMapping, topic_id: str, voice: Prompt) -> tuple[Prompt, ...]:
+    """The summary's parts: a blank line in the file ends one (the same in 'text' and 'say')."""
+    texts, says = voice.text.split("\n"), voice.say.split("\n")
+    if len(texts) != len(says):
+        reader.problem(path, data.line_of("voice"), f"the voice 'text' has {len(texts)} parts and 'say' has "
+                       f"{len(says)}: put the blank lines between parts in the same places in both")
+        return ()
+    if not all(part.strip() for part in texts + says):
+        reader.problem(path, data.line_of("voice"), "the voice has an empty part: one blank line between parts")
+        return ()
+    if len(texts) > MAX_PARTS:
+        reader.problem(path, data.line_of("voice"), f"the voice has {len(texts)} parts; at most {MAX_PARTS}")
+        return ()
+    return tuple(Prompt(part_id(topic_id, i), text, say) for i, (text, say) in enumerate(zip(texts, says, strict=True)))
 
 
 def _load_menus(reader: Reader, path: Path, origins: dict) -> dict[str, Menu]:

@@ -13,6 +13,8 @@ MAIN_MENU = "main"
 # hears the last topic again in a returning caller's main menu (so the main menu may not use it).
 GOODBYE_KEY = "9"
 RETURNING_KEY = "6"
+# In a topic told in parts: skip to the next part. The same key as the returning offer's: both mean "go on".
+NEXT_PART_KEY = RETURNING_KEY
 
 # Ids the code asks for by name. Voice prompts are spoken (and get clips);
 # ids starting "sms_" are only ever texted.
@@ -26,12 +28,14 @@ VOICE_PROMPTS = (
     "text_nothing", "text_opted_out", "remember_offer", "remember_done", "remember_failed", "returning_offer",
     "returning_offer_unnamed",
     "returning_keys", "closed_options", "take_your_time", "feedback_ask", "feedback_thanks",
+    "part_keys", "hold_on",
 )
 SMS_PROMPTS = (
     "sms_greeting", "sms_topic_footer", "sms_topic_footer_more", "sms_help", "sms_not_understood",
     "sms_stop", "sms_start", "sms_error", "sms_abroad",
 )
-VOICE_COMMANDS = ("repeat", "main_menu", "person", "slower", "faster", "text_me", "goodbye", "yes", "no")
+VOICE_COMMANDS = ("repeat", "main_menu", "person", "slower", "faster", "text_me", "goodbye", "yes", "no",
+                  "next_part", "previous_part", "hold")
 SMS_COMMANDS = ("menu", "more", "help", "stop", "start", "join", "yes")
 # Commands that change what is sent: their words may never be topic keywords.
 SMS_STATE_COMMANDS = ("stop", "start", "join", "yes")
@@ -73,6 +77,17 @@ class Topic:
     in_menu: bool = True
     # Urgent answers (a fever in treatment, a crisis) win over every other keyword in a message.
     urgent: bool = False
+    # The summary as a caller hears it: in parts (a blank line between them in the file), each its
+    # own clip, so a caller can skip on or go back. Part 1 is ``topic.<id>``, then ``topic.<id>.2``.
+    parts: tuple[Prompt, ...] = ()
+
+    def part_id(self, index: int) -> str:
+        return part_id(self.id, index)
+
+
+def part_id(topic_id: str, index: int) -> str:
+    """The prompt id of a topic's part (0-based): ``topic.fever``, ``topic.fever.2``, ..."""
+    return f"topic.{topic_id}" if index == 0 else f"topic.{topic_id}.{index + 1}"
 
 
 @dataclass(frozen=True)
@@ -156,7 +171,9 @@ class Catalogue:
 
     def prompt(self, prompt_id: str) -> Prompt:
         if prompt_id.startswith("topic."):
-            return self.topics[prompt_id.removeprefix("topic.")].voice
+            topic_id, _, part = prompt_id.removeprefix("topic.").partition(".")
+            topic = self.topics[topic_id]
+            return topic.parts[int(part) - 1 if part else 0]
         if prompt_id == "support_closed":
             return self.support_line.closed
         if prompt_id == "callback_booked":
@@ -167,7 +184,7 @@ class Catalogue:
 
     def voice_prompts(self) -> dict[str, Prompt]:
         found = {p.id: p for p in self.prompts.values() if p.is_voice}
-        found.update({t.voice.id: t.voice for t in self.topics.values()})
+        found.update({part.id: part for t in self.topics.values() for part in t.parts})
         found.update({t.title.id: t.title for t in self.topics.values()})
         found["support_closed"] = self.support_line.closed
         found["callback_booked"] = self.callbacks.booked

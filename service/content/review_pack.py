@@ -60,10 +60,12 @@ def entries(cat: Catalogue, summary: Summary, clips: dict[str, dict[str, str]]) 
             forms.append((FORM_LABELS.get(form, form), words, diff))
         topic = cat.topics.get(unit.prompt_id.removeprefix("topic.")) if unit.prompt_id.startswith("topic.") else None
         heading = f"{topic.title.text} ({unit.prompt_id})" if topic else unit.prompt_id
-        speeds = clips.get(unit.prompt_id, {})
-        found.append(Entry(state, re.sub(r"[^a-z0-9]+", "-", unit.prompt_id.lower()), heading, forms,
-                           [(label, speeds[key]) for key, label in (("normal", "usual speed"), ("slow", "slow"))
-                            if key in speeds],
+        # A topic is heard in parts: each part's clips, at each speed.
+        heard = [part.id for part in topic.parts] if topic else [unit.prompt_id]
+        listen = [(f"part {n}, {label}" if len(heard) > 1 else label, clips[pid][key])
+                  for n, pid in enumerate(heard, 1)
+                  for key, label in (("normal", "usual speed"), ("slow", "slow")) if key in clips.get(pid, {})]
+        found.append(Entry(state, re.sub(r"[^a-z0-9]+", "-", unit.prompt_id.lower()), heading, forms, listen,
                            topic.sources if topic else (), topic.review.reviewed_on if topic else None,
                            unit.next_review))
     return found

@@ -17,10 +17,17 @@ import re
 from dataclasses import dataclass
 
 from .. import gsm
-from .model import MAIN_MENU, MAX_MENU_OPTIONS, RETURNING_KEY, SMS_PROMPTS, SMS_STATE_COMMANDS, VOICE_PROMPTS, Catalogue
-
-# A run of three or more digits, optionally in groups, as a help number is written.
-NUMBER_PATTERN = re.compile(r"(?<![\d.])\d{3,}(?: \d{2,})*(?!\d|\.\d)")
+from .model import (
+    MAIN_MENU,
+    MAX_MENU_OPTIONS,
+    NEXT_PART_KEY,
+    RETURNING_KEY,
+    SMS_PROMPTS,
+    SMS_STATE_COMMANDS,
+    VOICE_PROMPTS,
+    Catalogue,
+)
+from .safety import NUMBER_PATTERN, safety_failures
 
 
 class ContentError(ValueError):
@@ -64,6 +71,9 @@ def load_errors(cat: Catalogue) -> list[str]:
                 problems.append(f"{where}: menu {menu.id!r} comes after {menu.after!r}, as menu "
                                 f"{followed[menu.after]!r} does already; a topic leads on to one menu")
             followed.setdefault(menu.after, menu.id)
+        if menu.after and menu.target(NEXT_PART_KEY):
+            problems.append(f"{where}: menu {menu.id!r} follows a topic and may not use {NEXT_PART_KEY}: in a topic it "
+                            "skips to the next part")
         if menu.id == MAIN_MENU and menu.target(RETURNING_KEY):
             problems.append(f"{where}: the main menu may not use {RETURNING_KEY}: a returning caller presses it "
                             "to hear their last topic again")
@@ -185,6 +195,8 @@ def _depths(cat: Catalogue) -> dict[str, int]:
 WORDS_PER_SECOND = 2.5
 # A summary says enough to be worth the press, and no more than a worried listener can hold.
 SUMMARY_MIN_SECONDS, SUMMARY_MAX_SECONDS = 20.0, 45.0
+# No clip a caller sits through on the way to an answer is longer than this.
+PART_MAX_SECONDS = 30.0
 MAX_SENTENCE_WORDS = 20
 REVIEW_WARNING = dt.timedelta(days=60)
 # Flesch-Kincaid grade 6 is a reading age of about 11.
@@ -229,14 +241,21 @@ def editorial(cat: Catalogue, durations: dict[str, float], today: dt.date) -> tu
         rows.append(Row(pid, "summary" if pid.startswith("topic.") else "voice", round(seconds, 1), longest,
                         _grade(prompt.text), measured=measured))
         where = cat.origins.get(pid, "prompts")
-        if pid.startswith("topic."):
-            if seconds > SUMMARY_MAX_SECONDS:
-                failures.append(f"{where}: {pid} takes {seconds:.0f} s to say; at most {SUMMARY_MAX_SECONDS:.0f}")
-            if seconds < SUMMARY_MIN_SECONDS:
-                failures.append(f"{where}: {pid} takes {seconds:.0f} s to say; at least {SUMMARY_MIN_SECONDS:.0f}")
+        if pid.startswith("topic.") and seconds > PART_MAX_SECONDS:
+            failures.append(f"{where}: {pid} takes {seconds:.0f} s to say; a part is at most {PART_MAX_SECONDS:.0f}: "
+                            "split it with a blank line")
         if longest > MAX_SENTENCE_WORDS:
             failures.append(f"{where}: {pid} has a sentence of {longest} words, as written or as spoken; "
                             f"at most {MAX_SENTENCE_WORDS}")
+    for topic in cat.topics.values():
+        where = cat.origins.get(f"topic.{topic.id}", "prompts")
+        seconds = sum(next(r.seconds for r in rows if r.prompt_id == part.id) for part in topic.parts)
+        if seconds > SUMMARY_MAX_SECONDS:
+            failures.append(f"{where}: topic.{topic.id} takes {seconds:.0f} s to say in all; at most "
+                            f"{SUMMARY_MAX_SECONDS:.0f}")
+        if seconds < SUMMARY_MIN_SECONDS:
+            failures.append(f"{where}: topic.{topic.id} takes {seconds:.0f} s to say in all; at least "
+                            f"{SUMMARY_MIN_SECONDS:.0f}")
     for text_id, text in sorted(cat.sms_texts().items()):
         longest = max(words(s) for s in sentences(text))
         rows.append(Row(text_id, "sms", None, longest, _grade(text), gsm.segments(text),
@@ -270,92 +289,6 @@ def editorial(cat: Catalogue, durations: dict[str, float], today: dt.date) -> tu
         elif status == DUE_SOON:
             warnings.append(f"{where}: {what} is due for review on {review:%d %b %Y}")
     return rows, failures, warnings
-
-
-# -- 3. safety rules from the clinical review (each names the file, the line and the rule) -----
-
-# A crisis answer's urgent advice is 999 and Samaritans, not the treatment line.
-CRISIS_TOPIC = "crisis"
-# Where someone frightened lands first: 999 within the first 45 words.
-EARLY_999_TOPICS, EARLY_999_WORDS = ("fever", "symptoms"), 45
-TWENTY_FOUR_HOUR = re.compile(r"24-hour")
-EMERGENCY = re.compile(r"(?<!\d)999(?!\d)")
-FEVER_OR_INFECTION = re.compile(r"fever|infection|temperature|unwell", re.IGNORECASE)
-GP = re.compile(r"\b(GPs?|doctor|surgery)\b", re.IGNORECASE)
-SPOKEN_999 = re.compile(r"\bnine nine nine\b", re.IGNORECASE)
-SPOKEN_24_HOUR = re.compile(r"\btwenty four hour\b", re.IGNORECASE)
-DIGIT_WORDS = {"oh": "0", "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-               "seven": "7", "eight": "8", "nine": "9"}
-
-
-def spoken_numbers(say: str) -> list[str]:
-    """Runs of three or more spoken digits ("oh eight oh eight, eight oh oh ..."), as digits."""
-    found, run = [], ""
-    for token in re.findall(r"[a-z]+|[^a-z\s,]", say.lower()):
-        if token in DIGIT_WORDS:
-            run += DIGIT_WORDS[token]
-            continue
-        if len(run) >= 3:
-            found.append(run)
-        run = ""
-    if len(run) >= 3:
-        found.append(run)
-    return found
-
-
-def safety_failures(cat: Catalogue) -> list[str]:
-    failures: list[str] = []
-
-    def at(key: str) -> str:
-        return cat.origins.get(key, "prompts")
-
-    for pid, prompt in sorted(cat.voice_prompts().items()):
-        written = sorted(n.replace(" ", "") for n in NUMBER_PATTERN.findall(prompt.text))
-        if written != sorted(spoken_numbers(prompt.say)):
-            failures.append(f"{at(pid)}: {pid}: the numbers spoken ({', '.join(spoken_numbers(prompt.say)) or 'none'}) "
-                            f"are not the numbers written ({', '.join(written) or 'none'})")
-    for topic in sorted(cat.topics.values(), key=lambda t: t.id):
-        if not SPOKEN_999.search(topic.voice.say):
-            failures.append(f"{at('topic.' + topic.id)}: topic {topic.id!r} (as the voice says it) never says "
-                            "\"nine nine nine\"")
-        if topic.id != CRISIS_TOPIC and not SPOKEN_24_HOUR.search(topic.voice.say):
-            failures.append(f"{at('topic.' + topic.id)}: topic {topic.id!r} (as the voice says it) never says "
-                            "\"twenty four hour\" line")
-        for key, text, form in ((f"topic.{topic.id}", topic.voice.text, "written"),
-                                (f"topic.{topic.id}.sms", topic.sms, "texted")):
-            if not EMERGENCY.search(text):
-                failures.append(f"{at(key)}: topic {topic.id!r} ({form}) gives no urgent advice: every topic says "
-                                "what to do now, with 999")
-            if topic.id != CRISIS_TOPIC and not TWENTY_FOUR_HOUR.search(text):
-                failures.append(f"{at(key)}: topic {topic.id!r} ({form}) never names the hospital's 24-hour line "
-                                "for someone unwell in treatment")
-        if topic.id in EARLY_999_TOPICS:
-            first = " ".join(topic.voice.text.split()[:EARLY_999_WORDS])
-            if not EMERGENCY.search(first):
-                failures.append(f"{at('topic.' + topic.id)}: topic {topic.id!r} must give 999 within its first "
-                                f"{EARLY_999_WORDS} words")
-    spoken = {pid: p.text for pid, p in cat.voice_prompts().items()}
-    for number in cat.help_numbers:
-        if not number.sms_hours:
-            continue
-        for texts, hours, form in ((spoken, number.hours, "spoken"), (cat.sms_texts(), number.sms_hours, "texted")):
-            for text_id, text in sorted(texts.items()):
-                for found in re.finditer(re.escape(number.number), text):
-                    before = text[max(0, found.start() - 60):found.start()]
-                    after = text[found.end():found.end() + 80]
-                    if number.name.lower() not in before.lower() or hours.lower() not in after.lower():
-                        failures.append(f"{at(text_id.removesuffix('.sms').split('+')[0])}: {text_id} ({form}) gives "
-                                        f"{number.number} without \"{number.name}\" before it and \"{hours}\" "
-                                        "after it (prompts/contacts.yaml)")
-    for text in cat.series:
-        if FEVER_OR_INFECTION.search(text.sms):
-            if GP.search(text.sms):
-                failures.append(f"{at('series.' + text.id)}: series text {text.id!r} sends a fever or infection to "
-                                "a GP; people in treatment call the hospital's 24-hour line")
-            if not TWENTY_FOUR_HOUR.search(text.sms):
-                failures.append(f"{at('series.' + text.id)}: series text {text.id!r} speaks of a fever or infection "
-                                "without the hospital's 24-hour line")
-    return failures
 
 
 CURRENT, DUE_SOON, OVERDUE = "current", "due soon", "overdue"

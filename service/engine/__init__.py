@@ -12,26 +12,21 @@ hand the effects to the modules that own their storage.
 from __future__ import annotations
 
 from ..content import MAIN_MENU, Catalogue
-from .calls import (
+from .calls import MAX_SILENCES, MAX_WRONG, apology, resume_call, start, step
+from .effects import Outcome
+from .places import (
     CALLBACK_CONFIRM,
     CALLBACK_NUMBER,
     CALLBACK_OFFER,
     CLOSED,
     FEEDBACK,
-    MAX_SILENCES,
-    MAX_WRONG,
     REMEMBER,
     RETURNING,
     SPECIAL_NODES,
     CallState,
     Turn,
-    apology,
-    resume_call,
-    start,
-    step,
     valid_state,
 )
-from .effects import Outcome
 from .texts import Message, TextState, TextTurn, receive, resume_text, sms_command, sms_step, wants_stop
 from .texts import apology as text_apology
 from .words import find_node

@@ -6,14 +6,13 @@ the voice blueprint turns each Turn into TwiML and carries out its effect.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from .. import matching, phones
-from ..content import GOODBYE_KEY, MAIN_MENU, RETURNING_KEY, Catalogue
+from ..content import GOODBYE_KEY, MAIN_MENU, NEXT_PART_KEY, RETURNING_KEY, Catalogue
 from .effects import (
     BookCallback,
     CallbackBooked,
-    CallEffect,
     CallOutcome,
     DialEnded,
     FeedbackGiven,
@@ -24,110 +23,29 @@ from .effects import (
     TextTopic,
     Transfer,
 )
+from .places import (
+    CALLBACK_CONFIRM,
+    CALLBACK_NODES,
+    CALLBACK_NUMBER,
+    CALLBACK_OFFER,
+    CLOSED,
+    FEEDBACK,
+    FEEDBACK_KEYS,
+    HELP_TOPIC,
+    REMEMBER,
+    RETURNING,
+    CallState,
+    Turn,
+    last_part,
+    present,
+    valid_state,
+)
 from .words import find_node
 
 MAX_WRONG = 3
 # The first silence repeats the options; the second asks the caller to take their time and waits
 # longer (Turn.patient); only the third ends the call, about two minutes after the last key.
 MAX_SILENCES = 3
-
-
-@dataclass(frozen=True)
-class CallState:
-    """Where a caller is. ``node`` is a menu id, a topic id once its summary has played,
-    or one of the callback steps. ``topic`` is the last topic heard; ``number`` the
-    callback number being confirmed."""
-
-    node: str = MAIN_MENU
-    slow: bool = False
-    misses: int = 0
-    silences: int = 0
-    topic: str = ""
-    number: str = ""
-    # The caller ID was verified by the network (STIR/SHAKEN "A"): only then is a returning
-    # caller's last topic named aloud; anyone can present someone else's number.
-    verified: bool = False
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What the caller hears (prompt ids), where they are then, and whether the line listens or
-    hangs up. An ``effect`` is for the webhook to carry out; its outcome resumes the engine."""
-
-    prompts: tuple[str, ...]
-    state: CallState
-    listen: bool = True
-    hangup: bool = False
-    effect: CallEffect | None = None
-    reached: str | None = None
-    # Listening for a whole phone number (ended by #) rather than one key.
-    collect_number: bool = False
-    # Waiting longer than usual for a key: the caller was asked to take their time.
-    patient: bool = False
-
-
-# 0 when the support line is closed: the hours and urgent advice, then what the caller can do.
-# Without a callback team that is the help numbers by text or the main menu (CLOSED); with one
-# (contacts.yaml callbacks.enabled), the callback steps.
-CLOSED = "closed"
-CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM = "callback", "callback_number", "callback_confirm"
-CALLBACK_NODES = (CALLBACK_OFFER, CALLBACK_NUMBER, CALLBACK_CONFIRM)
-# A returning caller's offer, and the opt-in to it when a caller says goodbye after a topic.
-RETURNING, REMEMBER = "returning", "remember"
-# "Did this help?", once, when a caller who heard a topic ends the call.
-FEEDBACK = "feedback"
-FEEDBACK_KEYS = {"1": True, "2": False}
-SPECIAL_NODES = (CLOSED, *CALLBACK_NODES, RETURNING, REMEMBER, FEEDBACK)
-
-
-def read_back(number: str) -> tuple[str, ...]:
-    return tuple(f"digit_{digit}" for digit in number)
-
-
-HELP_TOPIC = "help"
-
-
-def present(cat: Catalogue, state: CallState, brief: bool = False) -> tuple[str, ...]:
-    """What a caller hears on arriving at (or repeating) where they are.
-
-    ``brief``: after a wrong key or silence on a topic, only its options again, not
-    the whole summary (star still repeats the summary)."""
-    node = state.node
-    if node in cat.topics:
-        more = (cat.follow_ons[node].voice,) if node in cat.follow_ons else ()
-        return (*more, "after_topic") if brief else (f"topic.{node}", *more, "after_topic")
-    if node == CLOSED:
-        return ("closed_options",)
-    if node == CALLBACK_OFFER:
-        return ("callback_offer",)
-    if node == CALLBACK_NUMBER:
-        return ("callback_enter",)
-    if node == CALLBACK_CONFIRM:
-        return ("callback_read_back", *read_back(state.number), "callback_confirm_keys")
-    if node == RETURNING:
-        if not state.verified:
-            return ("returning_offer_unnamed", cat.menus[MAIN_MENU].voice)
-        return ("returning_offer", f"title.{state.topic}", "returning_keys", cat.menus[MAIN_MENU].voice)
-    if node == REMEMBER:
-        return ("remember_offer",)
-    if node == FEEDBACK:
-        return ("feedback_ask",)
-    return (cat.menus[node].voice,)
-
-
-def valid_state(cat: Catalogue, state: CallState) -> CallState:
-    """A state from a URL may name a node or topic that no longer exists after a content change."""
-    if state.topic and state.topic not in cat.topics:
-        state = replace(state, topic="")
-    if state.node in (RETURNING, REMEMBER, FEEDBACK) and not state.topic:
-        state = replace(state, node=MAIN_MENU)
-    if state.node in CALLBACK_NODES and not cat.callbacks.enabled:
-        state = replace(state, node=CLOSED, number="")
-    if state.node == CALLBACK_CONFIRM and not phones.is_callback_number(state.number):
-        state = replace(state, node=CALLBACK_NUMBER, number="")
-    if state.node in cat.topics or state.node in cat.menus or state.node in SPECIAL_NODES:
-        return state
-    return replace(state, node=MAIN_MENU)
 
 
 def start(cat: Catalogue, slow: bool = False, returning_topic: str | None = None, verified: bool = False) -> Turn:
@@ -142,29 +60,56 @@ def start(cat: Catalogue, slow: bool = False, returning_topic: str | None = None
 
 
 def _turn(cat: Catalogue, prompts: tuple[str, ...], state: CallState, reached: str | None = None,
-          brief: bool = False) -> Turn:
-    """Say ``prompts``, then what belongs where the caller now is, and listen."""
-    return Turn(prompts + present(cat, state, brief), state, reached=reached,
-                collect_number=state.node == CALLBACK_NUMBER)
+          brief: bool = False, after: tuple[str, ...] = ()) -> Turn:
+    """Say ``prompts``, then what belongs where the caller now is (then ``after``), and listen."""
+    if brief and state.node in cat.topics:
+        state = replace(state, part=last_part(cat, state.node), again=False)   # at the options now
+    more_to_come = state.node in cat.topics and state.part < last_part(cat, state.node)
+    return Turn(prompts + present(cat, state, brief) + after, state, reached=reached,
+                collect_number=state.node == CALLBACK_NUMBER, quick=more_to_come)
 
 
 def _go(cat: Catalogue, state: CallState, node: str, before: tuple[str, ...] = ()) -> Turn:
     topic = node if node in cat.topics else state.topic
-    new = replace(state, node=node, misses=0, silences=0, topic=topic)
-    return _turn(cat, before, new, reached=node)
+    new = replace(state, node=node, misses=0, silences=0, topic=topic, part=0, again=False, held=False)
+    after: tuple[str, ...] = ()
+    if node in cat.topics and last_part(cat, node) and not state.told:
+        # The first topic in parts on this call: how to skip on and go back, once.
+        new, after = replace(new, told=True), ("part_keys",)
+    return _turn(cat, before, new, reached=node, after=after)
+
+
+def _to_part(cat: Catalogue, state: CallState, part: int, again: bool = False) -> Turn:
+    """Another part of the topic the caller is in (past the last: its options)."""
+    here = replace(state, misses=0, silences=0, held=False, again=again)
+    if part > last_part(cat, state.node):
+        return _turn(cat, (), here, brief=True)
+    return _turn(cat, (), replace(here, part=max(part, 0)))
 
 
 def _miss(cat: Catalogue, state: CallState, prompt: str) -> Turn:
     misses = state.misses + 1
     if misses >= MAX_WRONG:
         return _go(cat, state, MAIN_MENU, ("many_wrong",))
-    return _turn(cat, (prompt,), replace(state, misses=misses, silences=0), brief=True)
+    # During a part with more to come: that part again (the rest still follows), not the options.
+    in_a_part = state.node in cat.topics and state.part < last_part(cat, state.node)
+    return _turn(cat, (prompt,), replace(state, misses=misses, silences=0, again=False), brief=not in_a_part)
 
 
 def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, caller_known: bool = True) -> Turn:
-    here = replace(state, misses=0, silences=0)
+    here = replace(state, misses=0, silences=0, held=False)
     if name == "repeat":
+        if state.node in cat.topics:
+            # Star on a part plays it again; star again at once goes back to the part before.
+            return _to_part(cat, state, state.part - 1 if state.again and state.part else state.part, again=True)
         return _turn(cat, (), here)
+    if name in ("next_part", "previous_part"):
+        if state.node not in cat.topics:
+            return _miss(cat, state, "not_understood")
+        return _to_part(cat, state, state.part + (1 if name == "next_part" else -1))
+    if name == "hold":
+        return Turn(("hold_on",), replace(here, held=True, silences=1), patient=True,
+                    collect_number=state.node == CALLBACK_NUMBER)
     if name == "main_menu":
         return _go(cat, state, MAIN_MENU)
     if name == "person":
@@ -173,7 +118,8 @@ def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, ca
         return _go(cat, state, CALLBACK_OFFER if cat.callbacks.enabled else CLOSED, ("support_closed",))
     if name in ("slower", "faster", "toggle_speed"):
         slow = not state.slow if name == "toggle_speed" else name == "slower"
-        return _turn(cat, ("slow_on" if slow else "slow_off",), replace(here, slow=slow))
+        # In a topic, from its first part: someone who asked for slower speech hears all of it so.
+        return _turn(cat, ("slow_on" if slow else "slow_off",), replace(here, slow=slow, part=0, again=False))
     if name == "text_me":
         if state.node in cat.topics:
             return Turn((), here, effect=TextTopic(state.node))
@@ -216,6 +162,8 @@ def _feedback(cat: Catalogue, state: CallState, kind: str, value: str, caller_kn
 
 
 KEY_COMMANDS = {"*": "repeat", "#": "main_menu", "0": "person", "7": "toggle_speed", "8": "text_me"}
+# In a topic, NEXT_PART_KEY (6) plays the next part (after the last, the options). 6 means "go on"
+# wherever it works: on the returning offer it goes on to the topic heard last time.
 
 
 def _callback_key(cat: Catalogue, state: CallState, key: str) -> Turn | None:
@@ -268,6 +216,9 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
     if kind == "silence" and state.node == CALLBACK_NUMBER:
         # Nothing keyed (silence, or # alone): back to the offer, never the end of the call.
         return _number_entered(cat, state, "", support_open)
+    if kind == "silence" and state.node in cat.topics and state.part < last_part(cat, state.node) \
+            and not state.held:
+        return _to_part(cat, state, state.part + 1)
     if kind == "silence":
         silences = state.silences + 1
         if silences >= MAX_SILENCES:
@@ -277,6 +228,9 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
             # Someone slow to press (a relay call, a tremor) is waited for, not hung up on.
             return Turn(("take_your_time",), replace(state, silences=silences), patient=True)
         return _turn(cat, ("no_input",), replace(state, silences=silences), brief=True)
+    if kind == "key" and state.held and not _means_something(cat, state, value):
+        # After "hold on": any key carries on, from the start of the part (or the menu) they were in.
+        return _turn(cat, (), replace(state, silences=0, misses=0, held=False))
     if kind == "key" and state.silences == MAX_SILENCES - 1 and not _means_something(cat, state, value):
         # "Press any key when you are ready": any key is, and hears the options again.
         return _turn(cat, (), replace(state, silences=0, misses=0), brief=True)
@@ -296,6 +250,8 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
         if state.node in cat.topics:
             if key == GOODBYE_KEY:
                 return _command(cat, state, "goodbye", support_open, caller_known)
+            if key == NEXT_PART_KEY:
+                return _command(cat, state, "next_part", support_open, caller_known)
             more = cat.follow_ons.get(state.node)
             target = more.target(key) if more else None
             if target:
@@ -335,7 +291,7 @@ def _means_something(cat: Catalogue, state: CallState, value: str) -> bool:
         return True
     if state.node in cat.topics:
         more = cat.follow_ons.get(state.node)
-        return key == GOODBYE_KEY or bool(more and more.target(key))
+        return key in (GOODBYE_KEY, NEXT_PART_KEY) or bool(more and more.target(key))
     menu = cat.menus.get(MAIN_MENU if state.node == RETURNING else state.node)
     return bool(menu and menu.target(key))
 
@@ -347,7 +303,9 @@ def resume_call(cat: Catalogue, state: CallState, outcome: CallOutcome) -> Turn:
     """After an effect: say how it went, then carry on from where the caller is."""
     state = valid_state(cat, state)
     if isinstance(outcome, Texted):
-        # "Text me this" was tried: the after-topic options again.
+        # "Text me this" was tried: then the rest of the topic, or after its last part the options again.
+        if state.node in cat.topics and state.part < last_part(cat, state.node):
+            return _turn(cat, (outcome.prompt,), replace(state, part=state.part + 1, again=False))
         return _turn(cat, (outcome.prompt,), state, brief=True)
     if isinstance(outcome, CallbackBooked):
         # On success back to the main menu; without a number to call, back to the offer.
@@ -366,7 +324,7 @@ def resume_call(cat: Catalogue, state: CallState, outcome: CallOutcome) -> Turn:
         # After a real conversation say goodbye, otherwise offer help and the menu.
         if outcome.answered:
             return Turn(("goodbye",), state, listen=False, hangup=True)
-        return _turn(cat, ("transfer_failed", "help_numbers"), state)
+        return _turn(cat, ("transfer_failed", "help_numbers"), state, brief=True)
     raise TypeError(f"not the outcome of a call's effect: {outcome!r}")
 
 

@@ -22,12 +22,15 @@ from flask import Flask
 from twilio.request_validator import RequestValidator
 
 from ..extensions import loaded
+from ..twiml import PART_PAUSE_SECONDS
 
 # Ofcom's range for drama (07700 900000-900999): never a real person, and not a
 # mobile the line will text, so "text me this" queues nothing by default.
 DEFAULT_CALLER = "+447700900123"
 # Twilio follows at most a few redirects in a row; a loop here is a bug in the line.
 MAX_REDIRECTS = 5
+# The most parts a topic is heard in, one after another, by a caller who just listens.
+MAX_PARTS = 10
 CLIP_SPEEDS = ("normal", "slow")
 KEYPAD = re.compile(r"[0-9*#]{1,32}")
 
@@ -57,9 +60,12 @@ class Listening:
     num_digits: int | None = 1  # None: any number of keys, until the finish key or a pause
     finish_on_key: str = ""
     speech: bool = True
+    # A part of a topic with more to follow: the line waits only a moment before the next part.
+    more_follows: bool = False
 
     def to_json(self) -> dict:
-        return {"url": self.url, "digits": self.num_digits, "finish": self.finish_on_key, "speech": self.speech}
+        return {"url": self.url, "digits": self.num_digits, "finish": self.finish_on_key, "speech": self.speech,
+                "more": self.more_follows}
 
 
 @dataclass(frozen=True)
@@ -157,8 +163,12 @@ class Call:
     """One pretend call. Its whole state is ``sid``, ``caller``, ``listening`` and ``dial_url``,
     so a stateless web process can carry it between requests (see ``resume``)."""
 
-    def __init__(self, line: Line, caller: str = DEFAULT_CALLER, sid: str | None = None):
+    def __init__(self, line: Line, caller: str = DEFAULT_CALLER, sid: str | None = None,
+                 through_parts: bool = True):
         self.line = line
+        # A caller who just listens hears every part of a topic in one step, as on a phone; False
+        # stops after each part (the web simulator), so 6 and star twice can be tried between them.
+        self.through_parts = through_parts
         self.caller = caller
         self.sid = sid or new_call_sid()
         self.listening: Listening | None = None
@@ -173,11 +183,12 @@ class Call:
         return not (self.listening or self.dial_url)
 
     @classmethod
-    def resume(cls, line: Line, sid: str, caller: str, listening: Listening | None, dial_url: str | None) -> Call:
-        call = cls(line, caller, sid)
+    def resume(cls, line: Line, sid: str, caller: str, listening: Listening | None, dial_url: str | None,
+               through_parts: bool = True) -> Call:
+        call = cls(line, caller, sid, through_parts)
         if listening:
             call.listening = Listening(line.path_of(listening.url), listening.num_digits,
-                                       listening.finish_on_key, listening.speech)
+                                       listening.finish_on_key, listening.speech, listening.more_follows)
         call.dial_url = dial_url and line.path_of(dial_url)
         return call
 
@@ -247,9 +258,12 @@ class Call:
     # -- following the TwiML -----------------------------------------------------
     def _follow(self, url: str, params: dict[str, str]) -> CallStep:
         heard: list[Heard] = []
-        for _ in range(MAX_REDIRECTS + 1):
+        for _ in range(MAX_REDIRECTS + MAX_PARTS + 1):
             root = self.document = self.line.post(url, params)
             step = self._read(root, heard)
+            if step is not None and self.through_parts and step.listening and step.listening.more_follows:
+                url, self.listening, params = step.listening.url, None, self.params()   # the next part
+                continue
             if step is not None:
                 return step
             redirect = root.find("Redirect")
@@ -288,6 +302,7 @@ def _listening(url: str, gather: ET.Element) -> Listening:
         num_digits=int(num_digits) if num_digits and num_digits.isdigit() and int(num_digits) > 0 else None,
         finish_on_key=gather.get("finishOnKey", "#"),
         speech="speech" in gather.get("input", "dtmf").split(),
+        more_follows=gather.get("timeout") == str(PART_PAUSE_SECONDS),
     )
 
 

@@ -72,7 +72,8 @@ def page() -> str:
 @bp.post("/api/call")
 def call() -> Response:
     line = _line()
-    placed = Call(line, _number(_body()))
+    # A part at a time, so the page can try 6 (next part) and star twice (back) between them.
+    placed = Call(line, _number(_body()), through_parts=False)
     return _call_json(line, placed, placed.dial_in())
 
 
@@ -185,7 +186,7 @@ def _ongoing(line: Line, body: dict) -> Call:
     if dial is not None and not _is_path_of(dial, "voice.dial_done"):
         raise BadRequest("the call the page sent is not one this line made")
     try:
-        ongoing = Call.resume(line, held["sid"], _number(held), listening, dial)
+        ongoing = Call.resume(line, held["sid"], _number(held), listening, dial, through_parts=False)
     except SimulatorError as error:
         raise BadRequest("the call the page sent is not one this line made") from error
     if ongoing.ended:
@@ -201,7 +202,7 @@ def _listening(held) -> Listening | None:
             or not (digits is None or (isinstance(digits, int) and 0 < digits <= 32))
             or held.get("finish") not in ("", "#", "*") or not isinstance(held.get("speech"), bool)):
         raise BadRequest("the call the page sent is not one this line made")
-    return Listening(held["url"], digits, held["finish"], held["speech"])
+    return Listening(held["url"], digits, held["finish"], held["speech"], held.get("more") is True)
 
 
 def _is_path_of(url, endpoint: str) -> bool:

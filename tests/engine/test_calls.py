@@ -5,6 +5,8 @@ state and the typed effect; after an effect, the one ``resume`` with a typed out
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -43,9 +45,18 @@ from service.engine.effects import (
     Transfer,
 )
 
-from ..helpers import after, prompts_with_callbacks, summary
+from ..helpers import after, prompts_with_callbacks
 
 CAT = load_catalogue()
+
+
+def arriving(cat, topic_id: str, told: bool = False) -> tuple[str, ...]:
+    """What the engine plays on arriving at a topic: its first part (and, the first time a call
+    meets a topic in parts, how to skip on); a topic in one part is followed by its options."""
+    topic = cat.topics[topic_id]
+    if len(topic.parts) == 1:
+        return (topic.parts[0].id, *after(cat, topic_id))
+    return (topic.parts[0].id, *(() if told else ("part_keys",)))
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
 keys = st.sampled_from(list("0123456789*#")) | st.text(max_size=5)
 KINDS = ["key", "speech", "silence"]
@@ -88,9 +99,10 @@ def test_the_engine_reads_a_topics_follow_on_keys_directly():
     on_help = CallState(node="help", topic="help")
     for key, target in CAT.follow_ons["help"].options:
         turn = step(CAT, on_help, "key", key)
-        assert turn.state.node == target and turn.prompts == tuple(summary(CAT, target))
+        assert turn.state.node == target and turn.prompts == arriving(CAT, target)
     assert step(CAT, on_help, "key", "9").prompts == ("feedback_ask",)
-    assert step(CAT, on_help, "silence").prompts == ("no_input", *after(CAT, "help"))
+    at_options = CallState(node="help", topic="help", part=len(CAT.topics["help"].parts) - 1)
+    assert step(CAT, at_options, "silence").prompts == ("no_input", *after(CAT, "help"))
 
 
 @given(events=st.lists(st.tuples(st.sampled_from(["key", "speech", "silence"]), keys | text,
@@ -187,7 +199,8 @@ def test_the_callback_steps_book_the_callers_own_number_or_the_keyed_one(callbac
 @pytest.mark.parametrize("prompt", ["text_sent", "text_already_sent", "text_not_possible", "text_failed",
                                     "text_opted_out"])
 def test_after_text_me_this_the_caller_hears_how_it_went_then_the_options(prompt):
-    turn = resume(CAT, CallState(node="symptoms", topic="symptoms"), Texted(prompt))
+    at_options = CallState(node="symptoms", topic="symptoms", part=len(CAT.topics["symptoms"].parts) - 1)
+    turn = resume(CAT, at_options, Texted(prompt))
     assert turn.prompts == (prompt, *after(CAT, "symptoms")) and turn.listen and turn.effect is None
     closed = resume(CAT, CallState(node=CLOSED), Texted(prompt))
     assert closed.prompts == (prompt, "closed_options")
@@ -212,7 +225,7 @@ def test_after_a_callback_request_the_main_menu_or_without_a_number_the_offer_ag
 def test_after_a_transfer_goodbye_if_answered_else_help_and_where_the_caller_was():
     assert resume(CAT, CallState(), DialEnded(answered=True)).prompts == ("goodbye",)
     missed = resume(CAT, CallState(node="symptoms", topic="symptoms"), DialEnded(answered=False))
-    assert missed.prompts == ("transfer_failed", "help_numbers", *summary(CAT, "symptoms")) and missed.listen
+    assert missed.prompts == ("transfer_failed", "help_numbers", *after(CAT, "symptoms")) and missed.listen
 
 
 def test_resume_takes_only_a_calls_outcome_for_a_call():
@@ -318,7 +331,8 @@ def test_did_this_help_is_asked_once_and_only_after_a_topic():
 
 def test_a_slow_caller_is_asked_to_take_their_time_and_waited_for_not_hung_up_on():
     for node in (MAIN_MENU, "treatment", "menu_about"):
-        first = step(CAT, CallState(node=node, topic="treatment"), "silence")
+        at_options = len(CAT.topics[node].parts) - 1 if node in CAT.topics else 0
+        first = step(CAT, CallState(node=node, topic="treatment", part=at_options), "silence")
         assert not first.hangup and not first.patient
         second = step(CAT, first.state, "silence")
         assert second.prompts == ("take_your_time",) and second.patient and second.listen and not second.hangup
@@ -330,3 +344,83 @@ def test_a_slow_caller_is_asked_to_take_their_time_and_waited_for_not_hung_up_on
 def test_a_key_that_means_something_works_at_once_while_waiting():
     second = step(CAT, step(CAT, CallState(), "silence").state, "silence")
     assert step(CAT, second.state, "key", "1").state.node == CAT.menus[MAIN_MENU].target("1")
+
+
+# -- topics in parts, and the controls while one plays (issue 24) ---------------------------------
+
+PARTED = [t for t in sorted(CAT.topics) if len(CAT.topics[t].parts) > 1]
+
+
+def test_every_topic_is_told_in_parts_and_a_quiet_caller_hears_them_all_then_the_options():
+    assert len(PARTED) == len(CAT.topics), "every topic is told in parts"
+    for topic_id in PARTED:
+        topic = CAT.topics[topic_id]
+        state = CallState(node=topic_id, topic=topic_id, told=True)
+        heard = []
+        turn = step(CAT, replace(state, part=0), "key", "*")            # hear part 1 (again)
+        heard.extend(turn.prompts)
+        while turn.quick:
+            turn = step(CAT, turn.state, "silence")
+            heard.extend(turn.prompts)
+        assert tuple(heard) == (*(p.id for p in topic.parts), *after(CAT, topic_id)), topic_id
+        assert turn.state.silences == 0 and not turn.quick
+
+
+def test_six_skips_to_the_next_part_and_from_the_last_part_to_the_options():
+    state = CallState(node="fever", topic="fever", told=True)
+    nxt = step(CAT, state, "key", "6")
+    assert nxt.prompts == ("topic.fever.2", *after(CAT, "fever")) and nxt.state.part == 1
+    assert step(CAT, nxt.state, "key", "6").prompts == tuple(after(CAT, "fever")), "past the last part: the options"
+    assert step(CAT, state, "speech", "next").prompts == nxt.prompts
+    assert step(CAT, state, "speech", "skip").prompts == nxt.prompts
+
+
+def test_star_repeats_the_part_and_star_twice_goes_back_to_the_part_before():
+    on_two = CallState(node="fever", topic="fever", part=1, told=True)
+    once = step(CAT, on_two, "key", "*")
+    assert once.prompts[0] == "topic.fever.2" and once.state.again
+    twice = step(CAT, once.state, "key", "*")
+    assert twice.prompts == ("topic.fever",) and twice.state.part == 0 and twice.quick
+    assert step(CAT, on_two, "speech", "previous").prompts == ("topic.fever",)
+    assert step(CAT, CallState(node="fever", topic="fever", told=True), "key", "*").prompts == ("topic.fever",), \
+        "star on the first part plays it again"
+
+
+def test_hold_on_waits_quietly_then_reminds_once_then_any_key_carries_on():
+    on_one = CallState(node="fever", topic="fever", told=True)
+    held = step(CAT, on_one, "speech", "hold on")
+    assert held.prompts == ("hold_on",) and held.patient and held.state.held
+    reminded = step(CAT, held.state, "silence")
+    assert reminded.prompts == ("take_your_time",) and reminded.patient, "the one reminder"
+    assert step(CAT, reminded.state, "silence").hangup, "then, after about two minutes, the call ends"
+    for state in (held.state, reminded.state):
+        back = step(CAT, state, "key", "5")
+        assert back.prompts == ("topic.fever",) and not back.state.held, "any key: the part again"
+    assert step(CAT, held.state, "key", "#").state.node == MAIN_MENU, "a key with a meaning keeps it"
+    assert step(CAT, CallState(), "speech", "wait").prompts == ("hold_on",)
+
+
+def test_the_keys_for_parts_are_told_once_a_call():
+    first = step(CAT, CallState(), "key", "1")
+    assert first.prompts == ("topic.symptoms", "part_keys") and first.state.told
+    again = step(CAT, replace(first.state, node=MAIN_MENU), "key", "2")
+    assert "part_keys" not in again.prompts
+
+
+def test_the_controls_never_change_what_a_menu_key_means():
+    from service.engine.calls import NEXT_PART_KEY
+
+    for menu in CAT.menus.values():
+        assert NEXT_PART_KEY not in dict(menu.options), menu.id
+    for topic_id, more in CAT.follow_ons.items():
+        assert NEXT_PART_KEY not in dict(more.options), topic_id
+
+
+def test_during_a_part_a_wrong_key_replays_it_and_a_text_goes_on_to_the_next(callback_cat):
+    on_one = CallState(node="symptoms", topic="symptoms", told=True)
+    wrong = step(CAT, on_one, "key", "5")
+    assert wrong.prompts == ("wrong_key", "topic.symptoms") and wrong.quick, "the rest still follows"
+    texted = resume(CAT, step(CAT, on_one, "key", "8").state, Texted("text_sent"))
+    assert texted.prompts == ("text_sent", "topic.symptoms.2", *after(CAT, "symptoms"))
+    holding = step(callback_cat, CallState(node=CALLBACK_NUMBER), "speech", "hold on")
+    assert holding.collect_number, "waiting on the number step still takes a whole number"

@@ -14,7 +14,7 @@ from service.extensions import loaded
 from service.simulator.cli import ClipPlayer, line_cli
 from service.simulator.phone import DEFAULT_CALLER, Call, CallStep, Heard, Line, Listening, SimulatorError, Texter
 
-from ..helpers import CALLER, CLOSED_TIME, DEV_ORIGIN, TOKEN, summary
+from ..helpers import CALLER, CLOSED_TIME, DEV_ORIGIN, TOKEN, after, again
 
 HEADERS = {"X-Simulator-Request": "1"}
 
@@ -52,11 +52,13 @@ def test_a_whole_call_through_the_real_webhooks(app):
     assert welcome.heard[0].text == written(app, "welcome")
 
     symptoms = call.press("1")
-    assert ids(symptoms) == summary(loaded(app).catalogue, "symptoms")
+    cat = loaded(app).catalogue
+    assert ids(symptoms) == ["topic.symptoms", "part_keys", "topic.symptoms.2", *after(cat, "symptoms")], \
+        "a caller who just listens hears every part, and once a call how to skip on"
     assert symptoms.heard[0].text == written(app, "topic.symptoms")
     assert symptoms.state["node"] == "symptoms"
 
-    assert ids(call.press("*")) == summary(loaded(app).catalogue, "symptoms")
+    assert ids(call.press("*")) == again(cat, "symptoms")
 
     goodbye = say_goodbye(call.press("9"), call.press)
     assert ids(goodbye)[-1] == "goodbye"
@@ -79,7 +81,7 @@ def test_keys_typed_together_are_pressed_one_per_menu(app):
     call = Call(Line(app), CALLER)
     call.dial_in()
     steps = call.type_keys("1*922")  # 2: "no" to "did this help?", then no to being reminded
-    assert [ids(step)[0] for step in steps[:2]] == ["topic.symptoms", "topic.symptoms"]
+    assert [ids(step)[0] for step in steps[:2]] == ["topic.symptoms", "topic.symptoms.2"]
     assert ids(steps[-1])[-1] == "goodbye"
     assert call.ended
 
@@ -149,7 +151,8 @@ def test_line_call_prints_the_whole_call(app):
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"Line: {written(app, 'welcome')}" in out
-    assert out.count(f"Line: {written(app, 'topic.symptoms')}") == 2
+    assert out.count(f"Line: {written(app, 'topic.symptoms')}") == 1
+    assert out.count(f"Line: {written(app, 'topic.symptoms.2')}") == 2, "star: the last part again"
     assert "You press 1." in out and "You press *." in out and "You press 9." in out
     assert f"Line: {written(app, 'goodbye')}" in out
     assert out.rstrip().endswith("The line hung up. Call ended.")
@@ -312,13 +315,23 @@ def test_the_api_runs_a_call(sim_app):
 
     pressed = client.post("/simulator/api/press", json={"call": data["call"], "keys": "1"}, headers=HEADERS)
     data = pressed.get_json()
-    assert [heard["id"] for heard in data["heard"]] == summary(loaded(sim_app).catalogue, "symptoms")
+    # The page goes a part at a time: 6 skips on, star twice goes back, silence plays the next part.
+    assert [heard["id"] for heard in data["heard"]] == ["topic.symptoms", "part_keys"]
+    assert data["call"]["listen"]["more"] is True
     assert data["heard"][0]["text"] == written(sim_app, "topic.symptoms")
     assert data["state"]["node"] == "symptoms"
+    cat = loaded(sim_app).catalogue
+    skipped = client.post("/simulator/api/press", json={"call": data["call"], "keys": "6"}, headers=HEADERS)
+    assert [heard["id"] for heard in skipped.get_json()["heard"]] == again(cat, "symptoms")
+    back = client.post("/simulator/api/press", json={"call": skipped.get_json()["call"], "keys": "*"},
+                       headers=HEADERS).get_json()
+    back = client.post("/simulator/api/press", json={"call": back["call"], "keys": "*"}, headers=HEADERS).get_json()
+    assert [heard["id"] for heard in back["heard"]] == ["topic.symptoms"], "star twice: the part before"
+    data = client.post("/simulator/api/silence", json={"call": back["call"]}, headers=HEADERS).get_json()
+    assert [heard["id"] for heard in data["heard"]] == again(cat, "symptoms"), "then the next part by itself"
 
     said = client.post("/simulator/api/say", json={"call": data["call"], "words": "repeat"}, headers=HEADERS)
-    assert [heard["id"] for heard in said.get_json()["heard"]] == summary(loaded(sim_app).catalogue,
-                                                                          "symptoms")
+    assert [heard["id"] for heard in said.get_json()["heard"]] == again(cat, "symptoms")
 
     silent = client.post("/simulator/api/silence", json={"call": data["call"]}, headers=HEADERS).get_json()
     assert silent["heard"][0]["id"] == "no_input"
@@ -328,8 +341,8 @@ def test_the_api_runs_a_call(sim_app):
     for _ in range(2):  # "no" to "did this help?", then no to being reminded of the topic
         data = client.post("/simulator/api/press", json={"call": data["call"], "keys": "2"}, headers=HEADERS).get_json()
     assert data["ended"] and data["heard"][-1]["id"] == "goodbye"
-    again = client.post("/simulator/api/press", json={"call": data["call"], "keys": "1"}, headers=HEADERS)
-    assert again.status_code == 400
+    pressed_after = client.post("/simulator/api/press", json={"call": data["call"], "keys": "1"}, headers=HEADERS)
+    assert pressed_after.status_code == 400
 
 
 def test_the_api_transfer(sim_app):

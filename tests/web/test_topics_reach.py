@@ -70,8 +70,11 @@ def test_the_most_asked_stay_one_press_and_lead_on():
 def test_after_treatment_its_keys_lead_on_and_the_usual_keys_still_work(app):
     call = Call(app)
     call.dial_in()
-    assert call.press("2") == ["topic.treatment", "menu_treatment_more", "after_topic"]
-    assert call.press("6") == ["wrong_key", "menu_treatment_more", "after_topic"]
+    assert call.press("2") == summary(CAT, "treatment")
+    assert call.press("6") == ["menu_treatment_more", "after_topic"], "6 at the options: the options again"
+    assert call.press("5") == summary(CAT, "targeted")
+    call.press("#")
+    call.press("2")
     assert call.press("1") == summary(CAT, "side_effects")
     # side effects has no menu after it: 1 is now a wrong key, and 9 still ends the call.
     assert call.press("1") == ["wrong_key", "after_topic"]
