@@ -34,7 +34,8 @@ class Entry:
 
 def word_diff(approved: str, current: str) -> Markup:
     """The current words with deletions struck through and insertions marked, word by word."""
-    old, new = approved.split(), current.split()
+    # A part break is a word of its own ("¶"), so moving where a topic splits shows in the diff.
+    old, new = approved.replace("\n", " ¶ ").split(), current.replace("\n", " ¶ ").split()
     out: list[str] = []
     for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
         if op == "equal":

@@ -55,7 +55,8 @@ def test_call_and_text_in_the_browser(app, live_server, page):
     with page.expect_response(re.compile(r"/simulator/api/press$")) as pressed:
         page.keyboard.press(" ")
     heard = pressed.value.json()["heard"]
-    assert [h["id"] for h in heard] == ["topic.symptoms", "menu_symptoms_more", "after_topic"]
+    # The page goes a part at a time: part 1 (and, once a call, how to skip on).
+    assert [h["id"] for h in heard] == ["topic.symptoms", "part_keys"]
     symptoms = cat.prompt("topic.symptoms").text
     page.wait_for_function("(words) => document.querySelector('#transcript').innerText.includes(words)", arg=symptoms)
     assert "You: press 1" in transcript.inner_text()
@@ -74,6 +75,11 @@ def test_call_and_text_in_the_browser(app, live_server, page):
             _clip_loads(page, clip)
     else:
         assert "spoken live, no clip" in transcript.inner_text()
+    # 6 skips to the next part, which ends with the options.
+    with page.expect_response(re.compile(r"/simulator/api/press$")) as skipped:
+        page.get_by_role("button", name="6", exact=True).click()
+    assert [h["id"] for h in skipped.value.json()["heard"]] == ["topic.symptoms.2", "menu_symptoms_more",
+                                                                "after_topic"]
 
     page.get_by_label("Your text message").fill("symptoms")
     with page.expect_response(re.compile(r"/simulator/api/text$")):
