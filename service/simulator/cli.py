@@ -16,6 +16,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from ..db import db
 from .phone import DEFAULT_CALLER, KEYPAD, Call, CallStep, Heard, Line, SimulatorError, Texter
 
 line_cli = AppGroup("line", help="Try the line without a phone: a call or a text, through the real webhooks.")
@@ -64,14 +65,16 @@ class ClipPlayer:
 @contextlib.contextmanager
 def _quiet_logs(verbose: bool):
     """The webhooks log each request; in a transcript that is noise."""
-    logger = logging.getLogger("service")
-    before = logger.level
+    loggers = [logging.getLogger(name) for name in ("service", "alembic")]
+    before = [logger.level for logger in loggers]
     if not verbose:
-        logger.setLevel(logging.ERROR)
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(before)
+        for logger, level in zip(loggers, before, strict=True):
+            logger.setLevel(level)
 
 
 class Terminal:
@@ -114,14 +117,17 @@ def call(caller: str, no_audio: bool, verbose: bool) -> None:
     """Ring the line: type keys (0-9, * or #), words to say them, or Enter to stay silent.
 
     Keys typed together are pressed one after another: "1*9" is 1, then *, then 9;
-    where the line asks for a phone number, type it and end it with #."""
+    where the line asks for a phone number, type it and end it with #. A topic comes a part at a
+    time, as on a phone: Enter (silence) plays the next part, 6 skips to it, star twice goes back."""
     app = current_app._get_current_object()
+    with _quiet_logs(verbose):
+        _schema_up_to_date(app)
     command = None if no_audio else find_player()
     if not no_audio and command is None:
         click.echo("(no audio player found, so the clips are only named: install mpg123 or ffmpeg to hear them)")
     player = ClipPlayer(Path(app.config["AUDIO_DIR"]), command)
     line = Line(app)
-    ongoing = Call(line, caller)
+    ongoing = Call(line, caller, through_parts=False)
     click.echo(f"Calling the line from {caller} (call {ongoing.sid}).")
     click.echo("Type a key (0-9, * or #) or several, or words to say them; an empty line is silence; "
                "Ctrl-D hangs up.")
@@ -135,6 +141,13 @@ def call(caller: str, no_audio: bool, verbose: bool) -> None:
     else:
         ongoing.hang_up()
         click.echo("You hung up. Call ended.")
+
+
+def _schema_up_to_date(app) -> None:
+    """On a development line (as `make run` does): the tables are made or migrated first, so a fresh
+    clone can ring or text the line before it has ever been served."""
+    if app.config.get("DEV_MODE"):
+        db.upgrade()
 
 
 def _converse(ongoing: Call, terminal: Terminal) -> bool:
@@ -179,6 +192,8 @@ def _converse(ongoing: Call, terminal: Terminal) -> bool:
 @with_appcontext
 def text(message: str, sender: str, verbose: bool) -> None:
     """Send the line one text and print its reply."""
+    with _quiet_logs(verbose):
+        _schema_up_to_date(current_app._get_current_object())
     try:
         with _quiet_logs(verbose):
             replies = Texter(Line(current_app._get_current_object()), sender).send(message)

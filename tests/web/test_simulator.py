@@ -147,7 +147,7 @@ def test_texts_keep_the_menu_between_messages(app):
 # -- flask line call / text -----------------------------------------------------------
 
 def test_line_call_prints_the_whole_call(app):
-    result = app.test_cli_runner().invoke(line_cli, ["call", "--no-audio", "--from", CALLER], input="1\n*\n9\n2\n2\n")
+    result = app.test_cli_runner().invoke(line_cli, ["call", "--no-audio", "--from", CALLER], input="1\n\n*\n9\n2\n2\n")
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"Line: {written(app, 'welcome')}" in out
@@ -161,13 +161,14 @@ def test_line_call_prints_the_whole_call(app):
 
 
 def test_line_call_speech_silence_and_hanging_up(app):
-    result = app.test_cli_runner().invoke(line_cli, ["call", "--no-audio"], input="treatment\n\n")
+    result = app.test_cli_runner().invoke(line_cli, ["call", "--no-audio"], input="treatment\n\n\n")
     assert result.exit_code == 0, result.output
     out = result.output
     assert 'You say "treatment".' in out
     assert f"Line: {written(app, 'topic.treatment')}" in out
     assert "You stay silent." in out
-    assert f"Line: {written(app, 'no_input')}" in out
+    assert f"Line: {written(app, 'topic.treatment.2')}" in out, "silence after a part: the next part"
+    assert f"Line: {written(app, 'no_input')}" in out, "silence at the options: the options again"
     assert out.rstrip().endswith("You hung up. Call ended.")
 
 
