@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import analytics, callbacks, clock, engine, feedback, hours, returning, texting
+from .content.model import MAX_PARTS
 from .engine import CallState, Turn
 from .engine.effects import (
     BookCallback,
@@ -81,7 +82,7 @@ def _state() -> CallState:
         topic=topic if NODE_PATTERN.fullmatch(topic) else "",
         number=number,
         verified=request.args.get("verified") == "1",
-        part=_small_int("part", 9),
+        part=_small_int("part", MAX_PARTS - 1),
         again=request.args.get("again") == "1",
         held=request.args.get("held") == "1",
         told=request.args.get("told") == "1",

@@ -12,6 +12,7 @@ from ..config import Config
 from .model import (
     DAYS,
     MAIN_MENU,
+    MAX_PARTS,
     RESERVED_KEYS,
     SERIES_PROMPTS,
     SMS_COMMANDS,
@@ -112,9 +113,6 @@ def _load_topics(reader: Reader, folder: Path, origins: dict) -> dict[str, Topic
                 origins[part.id] = reader.where(path, data.line_of("voice"))
             origins[f"topic.{topic_id}.sms"] = reader.where(path, data.line_of("sms"))
     return topics
-
-
-MAX_PARTS = 9  # a call step's URL carries the part as one digit
 
 
 def _parts(reader: Reader, path: Path, data: YamlMapping, topic_id: str, voice: Prompt) -> tuple[Prompt, ...]:

@@ -85,6 +85,10 @@ class Topic:
         return part_id(self.id, index)
 
 
+# The most parts a topic may be told in: a call step's URL carries the part (0-based) as one digit.
+MAX_PARTS = 9
+
+
 def part_id(topic_id: str, index: int) -> str:
     """The prompt id of a topic's part (0-based): ``topic.fever``, ``topic.fever.2``, ..."""
     return f"topic.{topic_id}" if index == 0 else f"topic.{topic_id}.{index + 1}"

@@ -247,9 +247,10 @@ def editorial(cat: Catalogue, durations: dict[str, float], today: dt.date) -> tu
         if longest > MAX_SENTENCE_WORDS:
             failures.append(f"{where}: {pid} has a sentence of {longest} words, as written or as spoken; "
                             f"at most {MAX_SENTENCE_WORDS}")
+    timed = {row.prompt_id: row.seconds for row in rows}
     for topic in cat.topics.values():
         where = cat.origins.get(f"topic.{topic.id}", "prompts")
-        seconds = sum(next(r.seconds for r in rows if r.prompt_id == part.id) for part in topic.parts)
+        seconds = sum(timed[part.id] for part in topic.parts)
         if seconds > SUMMARY_MAX_SECONDS:
             failures.append(f"{where}: topic.{topic.id} takes {seconds:.0f} s to say in all; at most "
                             f"{SUMMARY_MAX_SECONDS:.0f}")

@@ -37,6 +37,7 @@ from .places import (
     CallState,
     Turn,
     last_part,
+    more_to_come,
     present,
     valid_state,
 )
@@ -64,9 +65,8 @@ def _turn(cat: Catalogue, prompts: tuple[str, ...], state: CallState, reached: s
     """Say ``prompts``, then what belongs where the caller now is (then ``after``), and listen."""
     if brief and state.node in cat.topics:
         state = replace(state, part=last_part(cat, state.node), again=False)   # at the options now
-    more_to_come = state.node in cat.topics and state.part < last_part(cat, state.node)
     return Turn(prompts + present(cat, state, brief) + after, state, reached=reached,
-                collect_number=state.node == CALLBACK_NUMBER, quick=more_to_come)
+                collect_number=state.node == CALLBACK_NUMBER, quick=more_to_come(cat, state))
 
 
 def _go(cat: Catalogue, state: CallState, node: str, before: tuple[str, ...] = ()) -> Turn:
@@ -92,8 +92,8 @@ def _miss(cat: Catalogue, state: CallState, prompt: str) -> Turn:
     if misses >= MAX_WRONG:
         return _go(cat, state, MAIN_MENU, ("many_wrong",))
     # During a part with more to come: that part again (the rest still follows), not the options.
-    in_a_part = state.node in cat.topics and state.part < last_part(cat, state.node)
-    return _turn(cat, (prompt,), replace(state, misses=misses, silences=0, again=False), brief=not in_a_part)
+    return _turn(cat, (prompt,), replace(state, misses=misses, silences=0, again=False),
+                 brief=not more_to_come(cat, state))
 
 
 def _command(cat: Catalogue, state: CallState, name: str, support_open: bool, caller_known: bool = True) -> Turn:
@@ -162,8 +162,6 @@ def _feedback(cat: Catalogue, state: CallState, kind: str, value: str, caller_kn
 
 
 KEY_COMMANDS = {"*": "repeat", "#": "main_menu", "0": "person", "7": "toggle_speed", "8": "text_me"}
-# In a topic, NEXT_PART_KEY (6) plays the next part (after the last, the options). 6 means "go on"
-# wherever it works: on the returning offer it goes on to the topic heard last time.
 
 
 def _callback_key(cat: Catalogue, state: CallState, key: str) -> Turn | None:
@@ -216,8 +214,7 @@ def step(cat: Catalogue, state: CallState, kind: str, value: str = "", support_o
     if kind == "silence" and state.node == CALLBACK_NUMBER:
         # Nothing keyed (silence, or # alone): back to the offer, never the end of the call.
         return _number_entered(cat, state, "", support_open)
-    if kind == "silence" and state.node in cat.topics and state.part < last_part(cat, state.node) \
-            and not state.held:
+    if kind == "silence" and more_to_come(cat, state) and not state.held:
         return _to_part(cat, state, state.part + 1)
     if kind == "silence":
         silences = state.silences + 1
@@ -304,7 +301,7 @@ def resume_call(cat: Catalogue, state: CallState, outcome: CallOutcome) -> Turn:
     state = valid_state(cat, state)
     if isinstance(outcome, Texted):
         # "Text me this" was tried: then the rest of the topic, or after its last part the options again.
-        if state.node in cat.topics and state.part < last_part(cat, state.node):
+        if more_to_come(cat, state):
             return _turn(cat, (outcome.prompt,), replace(state, part=state.part + 1, again=False))
         return _turn(cat, (outcome.prompt,), state, brief=True)
     if isinstance(outcome, CallbackBooked):

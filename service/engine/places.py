@@ -79,6 +79,11 @@ def last_part(cat: Catalogue, node: str) -> int:
     return len(cat.topics[node].parts) - 1 if node in cat.topics else 0
 
 
+def more_to_come(cat: Catalogue, state: CallState) -> bool:
+    """In a topic, on a part before its last: the next part follows (and the options after that)."""
+    return state.node in cat.topics and state.part < last_part(cat, state.node)
+
+
 def present(cat: Catalogue, state: CallState, brief: bool = False) -> tuple[str, ...]:
     """What a caller hears on arriving at (or repeating) where they are.
 
@@ -91,7 +96,7 @@ def present(cat: Catalogue, state: CallState, brief: bool = False) -> tuple[str,
         if brief:
             return (*more, "after_topic")
         part = cat.topics[node].part_id(state.part)
-        return (part,) if state.part < last_part(cat, node) else (part, *more, "after_topic")
+        return (part,) if more_to_come(cat, state) else (part, *more, "after_topic")
     if node == CLOSED:
         return ("closed_options",)
     if node == CALLBACK_OFFER:

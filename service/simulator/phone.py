@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
+from ..content.model import MAX_PARTS
 from ..extensions import loaded
 from ..twiml import PART_PAUSE_SECONDS
 
@@ -29,8 +30,6 @@ from ..twiml import PART_PAUSE_SECONDS
 DEFAULT_CALLER = "+447700900123"
 # Twilio follows at most a few redirects in a row; a loop here is a bug in the line.
 MAX_REDIRECTS = 5
-# The most parts a topic is heard in, one after another, by a caller who just listens.
-MAX_PARTS = 10
 CLIP_SPEEDS = ("normal", "slow")
 KEYPAD = re.compile(r"[0-9*#]{1,32}")
 
