@@ -84,6 +84,10 @@ def content_check() -> None:
         click.echo(f"FAIL: {failure}", err=True)
     if failures:
         raise SystemExit(1)
+    cat = parts.catalogue
+    never = sorted(set(cat.topics) - cat.asks_in_text)
+    click.echo(f"'did this help?' can be texted with {len(cat.asks_in_text)} of {len(cat.topics)} topics"
+               + (f" (not: {', '.join(never)}; urgent, or no room in two segments)" if never else ""))
     click.echo(f"content check passed: {len(rows)} prompts")
 
 

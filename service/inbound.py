@@ -28,11 +28,15 @@ class Arrival:
     opted_out: bool
     menu: str | None            # None on a number's first text
     topic: str | None
+    asking: bool = False        # the last reply asked "did this help?" about ``topic``
+    asked_on: dt.date | None = None  # the London day it was last asked
 
 
 _TEXTER = (
     select(SmsSession.menu).where(SmsSession.number_hash == bindparam("number_hash")).scalar_subquery(),
     select(SmsSession.topic).where(SmsSession.number_hash == bindparam("number_hash")).scalar_subquery(),
+    select(SmsSession.asking).where(SmsSession.number_hash == bindparam("number_hash")).scalar_subquery(),
+    select(SmsSession.asked_on).where(SmsSession.number_hash == bindparam("number_hash")).scalar_subquery(),
     select(Subscriber.state).where(Subscriber.phone == bindparam("phone")).scalar_subquery(),
 )
 _RECALL = select(*_TEXTER)
@@ -47,13 +51,13 @@ def arrive(session: Session, message_sid: str, phone: str) -> Arrival:
     texter = {"number_hash": pseudonym(phone), "phone": phone}
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        first, menu, topic, state = connection.execute(_ARRIVE_POSTGRESQL, record | texter).one()
+        first, menu, topic, asking, asked_on, state = connection.execute(_ARRIVE_POSTGRESQL, record | texter).one()
     else:
         # On the connection: nothing in this new transaction for the session to flush first.
         first = connection.execute(insert_ignoring(connection.dialect.name, ProcessedMessage, "message_sid", _RECORD),
                                    record).first() is not None
-        menu, topic, state = connection.execute(_RECALL, texter).one()
-    return Arrival(bool(first), state == "opted_out", menu, topic)
+        menu, topic, asking, asked_on, state = connection.execute(_RECALL, texter).one()
+    return Arrival(bool(first), state == "opted_out", menu, topic, bool(asking), asked_on)
 
 
 def purge_old(session: Session) -> int:

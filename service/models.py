@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .clock import UTC
@@ -68,6 +68,10 @@ class SmsSession(Base):
     menu: Mapped[str] = mapped_column(String(32))
     # The last topic texted to them: MORE leads on to what follows it.
     topic: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The last reply asked "did this help?" about that topic (so a 1 or 2 answers it), and the
+    # London day it was last asked: a number is asked at most once a week.
+    asking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    asked_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock_now, onupdate=clock_now)
 
 

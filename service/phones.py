@@ -44,6 +44,20 @@ def national(number: str) -> str:
     return number if parsed is None else phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
+def spoken_groups(digits: str) -> list[str]:
+    """A number in the groups it is said in, as written in the UK ("07700 900 123", "020 7946 0000"):
+    its national format's groups, a group of six said as two threes; a number that is no number in
+    fives then threes."""
+    parsed = _parse(digits)
+    written = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL) if parsed else ""
+    if written.replace(" ", "") != digits:
+        written = " ".join([digits[:5], *(digits[n:n + 3] for n in range(5, len(digits), 3))])
+    groups: list[str] = []
+    for group in written.split():
+        groups += [group[:3], group[3:]] if len(group) == 6 else [group]
+    return groups
+
+
 def e164(number: str) -> str | None:
     """"+447700900123" for any way a UK number is written; None if it cannot be a number.
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
-from . import analytics, delivery, engine, inbound, phones, sms_sessions, stop_spool, subscriptions
+from . import analytics, delivery, engine, feedback, inbound, phones, sms_sessions, stop_spool, subscriptions
 from .content import Catalogue
 from .db import db
 from .engine import Message, TextTurn
@@ -30,6 +30,7 @@ from .engine.effects import (
     SeriesAnswered,
     TextEffect,
     TexterRecalled,
+    TextFeedback,
     TextOutcome,
 )
 from .extensions import current_catalogue
@@ -117,15 +118,19 @@ def _carry_out(session: Session, cat: Catalogue, sid: str, phone: str, arrival: 
         return None
     if isinstance(effect, KeepMenu):
         # Read as the text arrived: a place already stored needs no write.
-        if (effect.menu, effect.topic) != (arrival.menu, arrival.topic):
-            sms_sessions.keep(session, phone, effect.menu, effect.topic)
+        if (effect.menu, effect.topic, effect.asking) != (arrival.menu, arrival.topic, arrival.asking):
+            sms_sessions.keep(session, phone, effect.menu, effect.topic, effect.asking)
+        return None
+    if isinstance(effect, TextFeedback):
+        feedback.add(session, "sms", effect.topic, effect.helped)
         return None
     if isinstance(effect, GreetAbroad):
         first = sms_sessions.first_contact(session, phone)
         log.info("text from %s, outside the allowed countries: %s", masked(phone), "one reply" if first else "no reply")
         return AbroadGreeted(first)
     if isinstance(effect, RecallTexter):
-        return TexterRecalled(arrival.opted_out, arrival.menu, arrival.topic)
+        return TexterRecalled(arrival.opted_out, arrival.menu, arrival.topic, arrival.asking,
+                              sms_sessions.may_ask(arrival.asked_on))
     if isinstance(effect, JoinSeries):
         return SeriesAnswered(subscriptions.join(session, cat, phone))
     if isinstance(effect, ConfirmSeries):

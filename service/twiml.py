@@ -22,9 +22,8 @@ from .engine.effects import Transfer
 log = logging.getLogger(__name__)
 
 SLOW_SAY_RATE = "80%"
-# At the slower speed a number read back digit by digit gets a pause after each digit: a
-# one-word clip is barely longer when spoken slowly, the gaps make the difference.
-SLOW_DIGIT_PAUSE_SECONDS = 1
+# A number read back is its digit clips back to back: the clips carry their own gaps (groups, and
+# between two same digits), at both speeds (service/audio/process.py DIGIT_PADS).
 DIGIT_PROMPT = "digit_"
 
 # prompt id, slow -> absolute clip URL, or None when there is no clip
@@ -41,9 +40,7 @@ class Speaker:
         self._missing_logged: set[tuple[str, bool]] = set()
 
     def add_all(self, parent: VoiceResponse | Gather, prompt_ids: tuple[str, ...], slow: bool) -> None:
-        for index, prompt_id in enumerate(prompt_ids):
-            if slow and index and prompt_id.startswith(DIGIT_PROMPT) and prompt_ids[index - 1].startswith(DIGIT_PROMPT):
-                parent.pause(length=SLOW_DIGIT_PAUSE_SECONDS)
+        for prompt_id in prompt_ids:
             self.add(parent, prompt_id, slow)
 
     def add(self, parent: VoiceResponse | Gather, prompt_id: str, slow: bool) -> None:

@@ -181,7 +181,7 @@ def test_changing_one_prompt_rebuilds_exactly_its_two_clips(tmp_path):
 def test_a_changed_engine_setting_rebuilds_the_clips_it_changes(tmp_path, monkeypatch):
     build(TEXTS, tmp_path, ToneEngine())
     monkeypatch.setattr(process, "TARGET_LUFS", -20.0)
-    monkeypatch.setattr(process, "settings", lambda: {"target_lufs": -20.0})
+    monkeypatch.setattr(process, "settings", lambda *prompt: {"target_lufs": -20.0})
 
     result = build(TEXTS, tmp_path, ToneEngine())
 

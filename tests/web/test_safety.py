@@ -12,6 +12,7 @@ import pytest
 from service import phones
 from service.config import PROJECT_ROOT
 from service.content import ContentError, check, load_catalogue
+from service.engine.places import read_back
 from service.extensions import loaded
 
 from ..helpers import (
@@ -350,14 +351,22 @@ def test_the_read_back_says_you_entered():
     assert CAT.prompts["callback_read_back"].say == "You entered"
 
 
-def test_the_slow_read_back_pauses_between_digits(at_number_entry):
+def test_the_slow_read_back_plays_the_slow_digit_clips_in_groups(at_number_entry):
     call = at_number_entry
     call.press("02079460000")
-    assert "Pause" not in [child.tag for child in call.gather]
+    usual = [play.text for play in call.gather.findall("Play")]
     call.press("7")
-    tags = [child.tag for child in call.gather]
-    assert tags.count("Pause") == len("02079460000") - 1
-    assert all(pause.get("length") == "1" for pause in call.gather.findall("Pause"))
+    slow = [play.text for play in call.gather.findall("Play")]
+    assert "Pause" not in [child.tag for child in call.gather], "the clips carry their own gaps"
+
+    def digits(urls):
+        return [url for url in urls if url.rsplit("/", 1)[-1].startswith("digit_")]
+
+    assert not set(digits(slow)) & set(digits(usual)), "the slow clips, not the usual ones"
+    for urls, speed in ((usual, "normal"), (slow, "slow")):
+        names = [url.rsplit("/", 1)[-1].split("-") for url in digits(urls)]
+        assert [name[0] for name in names] == list(read_back("02079460000"))
+        assert {name[1] for name in names} == {speed}
 
 
 def test_a_and_e_is_never_written_into_a_spoken_form():

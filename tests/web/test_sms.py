@@ -161,10 +161,11 @@ def test_reply_is_a_single_twiml_message(texter):
 
 
 def test_a_topic_text_ends_with_a_spaced_footer(texter):
-    reply = texter.send("risks")
-    footer = texter.cat.prompts["sms_topic_footer"].text
-    assert reply.endswith(" " + footer)
-    assert not reply.endswith("  " + footer)
+    for footer in ("sms_topic_footer_ask", "sms_topic_footer"):  # the first of the week asks "did this help?"
+        reply = texter.send("risks")
+        footer = texter.cat.prompts[footer].text
+        assert reply.endswith(" " + footer)
+        assert not reply.endswith("  " + footer)
 
 
 @pytest.mark.parametrize("body", ["stop texting me", "STOP ALL", "unsubscribe please", "Stop it!"])
