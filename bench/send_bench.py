@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, insert, select  # noqa: E402
 
 from service.config import normalise_database_url  # noqa: E402
-from service.models import OutboxMessage  # noqa: E402
+from service.storage.models import OutboxMessage  # noqa: E402
 from tests.reliability.soak.harness import BIN, app_env, release, temporary_database  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

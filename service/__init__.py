@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import analytics, extensions, returning
 from . import config as line_config
-from .audio.clips import load_clips
 from .content import ContentError, load_catalogue
-from .db import db
+from .storage import analytics, returning
+from .storage.db import db
+from .web import extensions
+from .web.clips import load_clips
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +43,19 @@ def _create_app(test_config: dict | None) -> Flask:
     _configure_logging(app)
 
     catalogue = load_catalogue(app.config["PROMPTS_DIR"])
-    from . import signoff
+    from .content import signoff
     app.extensions["approvals"] = signoff.gate(app, catalogue)
     db.init_app(app)
-    from . import stop_spool
+    from .storage import stop_spool
     stop_spool.replay(app)
     analytics.init_app(app)
     returning.init_app(app)
     extensions.init_app(app, catalogue, load_clips(Path(app.config["AUDIO_DIR"]), catalogue))
 
-    from . import health, sms, voice, web_security
+    from .web import health, sms, voice
+    from .web import security as web_security
     web_security.init_app(app)
-    from .audio.serve import bp as audio_bp
+    from .web.clip_files import bp as audio_bp
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
@@ -62,7 +64,7 @@ def _create_app(test_config: dict | None) -> Flask:
     from . import admin
     admin.init_app(app)
 
-    from .cli import register_commands
+    from .cli.commands import register_commands
     register_commands(app)
 
     from .simulator.cli import line_cli

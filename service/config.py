@@ -1,5 +1,5 @@
 """Configuration, in one place: every environment variable the line reads is a row of ``SETTINGS``
-(its name, default, parser and meaning), and the README's Environment table documents the same
+(its name, default, parser and meaning), and docs/configuration.md's Environment table documents the same
 rows (tests/test_readme.py holds the two together). Nothing else in the line reads ``os.environ``.
 
 Values reach ``app.config`` in this order, each over the one before: ``Config`` (fixed values),

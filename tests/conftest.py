@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 import responses
 
-from service import analytics, create_app
-from service.clock import set_clock
-from service.db import db
+from service import create_app
+from service.basics.clock import set_clock
+from service.storage import analytics
+from service.storage.db import db
 
 from . import wall_clock
 from .fake_twilio import ACCOUNT, API, FakeTwilio
 from .helpers import LINE_NUMBER, OPEN_TIME, PUBLIC, TOKEN, Twilio, empty_database, postgres_url, prepare_database
 
 pytest_plugins = ["tests.browser"]
-# The wall clock of this run (pytest_configure pins it): what ``service.clock`` reads whenever a
+# The wall clock of this run (pytest_configure pins it): what ``service.basics.clock`` reads whenever a
 # test has not set a time of its own.
 _wall = None
 

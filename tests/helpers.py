@@ -14,12 +14,13 @@ from pathlib import Path
 from sqlalchemy import MetaData, create_engine
 from twilio.request_validator import RequestValidator
 
-from service import admin, gsm
+from service import admin
 from service.admin.auth import create_user
+from service.basics import gsm
 from service.config import PROJECT_ROOT, normalise_database_url
-from service.db import db, upgrade
-from service.models import UsageEvent
 from service.simulator import phone
+from service.storage.db import db, upgrade
+from service.storage.models import UsageEvent
 
 TOKEN = "12345678901234567890123456789012"  # digits only: must stay a string
 PUBLIC = "https://line.example.org"

@@ -314,7 +314,7 @@ def test_problems_name_missing_stale_and_orphaned_clips(tmp_path):
 
 @pytest.fixture
 def cli_app(tmp_path, monkeypatch):
-    from service.audio import cli
+    from service.cli import audio as cli
 
     texts = dict(TEXTS)
     monkeypatch.setattr(cli, "_spoken_texts", lambda: texts)
@@ -367,7 +367,7 @@ def test_build_refuses_an_unknown_prompt(cli_app):
 
 def test_the_web_side_imports_no_build_dependency():
     code = (
-        "import sys, service.audio.serve, service.audio.manifest, service.audio.clips, service.audio.cli;"
+        "import sys, service.web.clip_files, service.audio.manifest, service.web.clips, service.cli.audio;"
         "heavy = {'numpy', 'lameenc', 'soxr', 'miniaudio', 'tqdm', 'hibari', 'onnxruntime', 'gtts'};"
         "print(sorted(heavy & set(sys.modules)))"
     )

@@ -5,7 +5,7 @@ import datetime as dt
 import threading
 import time
 
-from service.consent_index import OVERLAP, ConsentIndex
+from service.storage.consent_index import OVERLAP, ConsentIndex
 
 KEEP = dt.timedelta(days=30)
 T0 = dt.datetime(2026, 12, 5, 12, tzinfo=dt.UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service import gsm
+from service.basics import gsm
 from service.config import PROJECT_ROOT
 from service.content import MAX_MENU_OPTIONS, RESERVED_KEYS, ContentError, load_catalogue
 

@@ -8,7 +8,7 @@ import pytest
 
 from service.config import PROJECT_ROOT
 from service.content import ContentError, check, load_catalogue
-from service.extensions import loaded
+from service.web.extensions import loaded
 
 TODAY = dt.date(2026, 11, 29)
 

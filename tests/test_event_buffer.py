@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import OperationalError
 
-from service.event_buffer import EventBuffer
-from service.models import Base, UsageEvent
+from service.storage.event_buffer import EventBuffer
+from service.storage.models import Base, UsageEvent
 
 TABLE = UsageEvent.__table__
 

@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from service.models import Base
+from service.storage.models import Base
 
 from .helpers import prepare_database
 

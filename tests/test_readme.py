@@ -1,4 +1,5 @@
-"""The README tells the truth: its commands, variables and keywords match the code."""
+"""The README and docs/ tell the truth: commands, variables and keywords match the code; the README
+stays short (about 8 kB) and links every page of docs/."""
 from __future__ import annotations
 
 import re
@@ -7,13 +8,16 @@ from service.config import PROJECT_ROOT, SETTINGS
 from service.content import load_catalogue
 
 README = (PROJECT_ROOT / "README.md").read_text()
+DOCS = sorted((PROJECT_ROOT / "docs").rglob("*.md"))
+EVERYTHING = README + "".join(page.read_text() for page in DOCS)
+CONFIGURATION = (PROJECT_ROOT / "docs" / "configuration.md").read_text()
 MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
 PROCFILE = (PROJECT_ROOT / "Procfile").read_text()
-ENVIRONMENT_TABLE = README.split("## Environment", 1)[1].split("\n## ", 1)[0]
+ENVIRONMENT_TABLE = CONFIGURATION.split("## Environment", 1)[1].split("\n## ", 1)[0]
 
 
 def documented_variables() -> dict[str, str]:
-    """Each variable the README's Environment table names in its first column -> its row."""
+    """Each variable docs/configuration.md's Environment table names in its first column -> its row."""
     found = {}
     for row in ENVIRONMENT_TABLE.splitlines():
         if row.startswith("| `"):
@@ -26,14 +30,14 @@ def test_every_environment_variable_read_is_documented():
     read = {setting.name for setting in SETTINGS}
     assert read, "config.py reads no variables?"
     for name in read | {"PORT", "WEB_CONCURRENCY"}:
-        assert f"`{name}`" in README, f"{name} is read but not in the README's environment table"
+        assert f"`{name}`" in CONFIGURATION, f"{name} is read but not in docs/configuration.md's environment table"
 
 
 def test_the_environment_table_documents_every_setting_and_nothing_else():
     documented = documented_variables()
     settings = {setting.name for setting in SETTINGS}
-    assert settings - set(documented) == set(), "read by the line, missing from the README's Environment table"
-    assert set(documented) - settings == set(), "in the README's Environment table, but read nowhere (config.SETTINGS)"
+    assert settings - set(documented) == set(), "read by the line, missing from docs/configuration.md's Environment table"
+    assert set(documented) - settings == set(), "in docs/configuration.md's Environment table, but read nowhere (config.SETTINGS)"
 
 
 def test_the_environment_table_gives_each_default():
@@ -41,7 +45,7 @@ def test_the_environment_table_gives_each_default():
     for setting in SETTINGS:
         if isinstance(setting.default, str) and setting.default:
             assert re.search(rf"(?<![\w.]){re.escape(setting.default)}(?![\w.])", documented[setting.name]), (
-                f"{setting.name}: the README does not give its default {setting.default!r}")
+                f"{setting.name}: docs/configuration.md does not give its default {setting.default!r}")
 
 
 def test_only_the_config_module_reads_the_environment():
@@ -53,7 +57,7 @@ def test_only_the_config_module_reads_the_environment():
 
 
 def test_every_make_target_the_readme_names_exists():
-    named = set(re.findall(r"`make ([a-z-]+)`|^make ([a-z-]+)", README, re.MULTILINE))
+    named = set(re.findall(r"`make ([a-z-]+)`|^make ([a-z-]+)", EVERYTHING, re.MULTILINE))
     named = {a or b for a, b in named}
     assert {"run", "test"} <= named
     targets = set(re.findall(r"^([a-z-]+):", MAKEFILE, re.MULTILINE))
@@ -81,3 +85,12 @@ def test_the_procfile_commands_are_the_documented_ones():
         assert f"`{process}`" in README, process
     assert "flask --app service release" in PROCFILE and "flask --app service release" in README
     assert "flask --app service sms send-due" in PROCFILE and "flask --app service sms send-due" in README
+
+
+def test_the_readme_is_short_and_links_every_page_of_the_docs():
+    assert len(README.encode()) <= 8 * 1024, "README over 8 kB: move the detail into docs/"
+    linked = set(re.findall(r"\]\(([^)#]+)\)", README))
+    for target in linked:
+        assert (PROJECT_ROOT / target).exists(), f"the README links {target}, which does not exist"
+    pages = {str(page.relative_to(PROJECT_ROOT)) for page in DOCS if page.parent.name != "safety"}
+    assert pages - linked == set(), "a page of docs/ the README does not link"

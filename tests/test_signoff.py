@@ -60,7 +60,7 @@ def test_every_form_of_a_topic_is_bound_to_its_words():
 
 
 def test_a_production_start_says_clinical_sign_off_is_still_to_come(app_factory, sqlite_only, prompts, caplog):
-    with caplog.at_level(logging.WARNING, logger="service.signoff"):
+    with caplog.at_level(logging.WARNING, logger="service.content.signoff"):
         production(app_factory, sqlite_only, prompts)
     assert any("clinical sign-off still to come" in r.getMessage() for r in caplog.records)
 
@@ -74,7 +74,7 @@ def test_one_changed_word_stops_a_production_start_naming_the_topic(app_factory,
 
 def test_development_serves_changed_words_with_a_warning(app_factory, sqlite_only, prompts, caplog):
     edit(prompts / "topics" / "fever.yaml", FEVER_WORDS, "Paracetamol, ibuprofen and steroids may hide a fever.")
-    with caplog.at_level(logging.WARNING, logger="service.signoff"):
+    with caplog.at_level(logging.WARNING, logger="service.content.signoff"):
         app_factory(sqlite_only, PROMPTS_DIR=prompts, DEV_MODE=True, TESTING=False,
                     PUBLIC_BASE_URL="http://127.0.0.1:5000")
     assert any("topic.fever is changed since approval" in r.getMessage() and r.levelno == logging.WARNING
@@ -86,7 +86,7 @@ def test_the_operator_setting_serves_unapproved_words_with_an_error_at_every_sta
     edit(prompts / "topics" / "fever.yaml", FEVER_WORDS, "Paracetamol, ibuprofen and steroids may hide a fever.")
     for _ in range(2):
         caplog.clear()
-        with caplog.at_level(logging.ERROR, logger="service.signoff"):
+        with caplog.at_level(logging.ERROR, logger="service.content.signoff"):
             production(app_factory, sqlite_only, prompts, ALLOW_UNAPPROVED_CONTENT=True)
         assert [r for r in caplog.records if "UNAPPROVED CONTENT IN PRODUCTION" in r.getMessage()
                 and "topic.fever" in r.getMessage()]

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from service import clock
+from service.basics import clock
 from service.config import PROJECT_ROOT
 from service.content import load_catalogue
-from service.hours import is_open
+from service.content.hours import is_open
 
 from . import wall_clock
 
@@ -51,7 +51,7 @@ def clock_reads(source: str) -> list[tuple[int, str]]:
 def test_no_test_reads_the_machine_clock():
     found = [f"{path.relative_to(PROJECT_ROOT)}:{line}: {call}()"
              for path in sorted(TESTS.rglob("*.py")) for line, call in clock_reads(path.read_text())]
-    assert not found, "tests read the time through service.clock or wall_clock.now(), never the machine:\n" + \
+    assert not found, "tests read the time through service.basics.clock or wall_clock.now(), never the machine:\n" + \
         "\n".join(found)
 
 
@@ -78,7 +78,7 @@ def test_the_application_clock_reads_the_pinned_wall(request):
 
 
 def test_a_process_the_tests_start_reads_the_same_wall():
-    code = "import service.clock as c; print(c.now().isoformat())"
+    code = "import service.basics.clock as c; print(c.now().isoformat())"
     done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=dict(os.environ),  # noqa: S603
                           capture_output=True, text=True, timeout=60, check=True)
     theirs = dt.datetime.fromisoformat(done.stdout.strip())
@@ -88,7 +88,7 @@ def test_a_process_the_tests_start_reads_the_same_wall():
 def test_a_process_started_without_the_pin_is_untouched():
     """The seam is the tests' own: without the variables, the site hook changes nothing."""
     env = {k: v for k, v in os.environ.items() if k not in (wall_clock.TIME_VARIABLE, wall_clock.EPOCH_VARIABLE)}
-    code = "import service.clock as c; print(c._source is c._system_now)"
+    code = "import service.basics.clock as c; print(c._source is c._system_now)"
     done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env,  # noqa: S603
                           capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "True"

@@ -5,7 +5,7 @@ at an hour when the support line is open (Monday 13:00 London), then again at an
 closed (Monday 03:00) for every test that does not set the application's clock itself, so a test
 that silently depends on the hour fails at any hour, in the daytime and at night alike.
 
-- In the pytest process, ``service.clock`` reads the pinned wall (conftest.py installs it).
+- In the pytest process, ``service.basics.clock`` reads the pinned wall (conftest.py installs it).
 - In every process the tests start (the Procfile's web process, `send-due`, `flask content
   check`, ...), ``tests/wall_clock_site/sitecustomize.py`` installs the same wall, passed on
   through the environment (``LINE_TEST_WALL_TIME`` and ``LINE_TEST_WALL_EPOCH``): all processes

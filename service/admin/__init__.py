@@ -3,6 +3,8 @@ behind a login. ``init_app(app)`` registers it with its extensions and commands.
 
 Only the console uses sessions, forms and the login's lockout: CSRF is checked per
 form (Flask-WTF's ``FlaskForm``), not app-wide, so Twilio's webhooks are untouched.
+
+May import web, audio, storage, content, basics and config (docs/architecture.md).
 """
 from __future__ import annotations
 

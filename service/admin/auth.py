@@ -16,9 +16,9 @@ from flask_login import LoginManager
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import clock
-from ..db import db
-from ..models import AdminUser
+from ..basics import clock
+from ..storage.db import db
+from ..storage.models import AdminUser
 
 log = logging.getLogger(__name__)
 

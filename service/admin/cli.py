@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..db import db
+from ..storage.db import db
 from . import queries
 from .auth import AccountError, check_name, create_user, password_problem
 

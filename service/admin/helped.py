@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import Feedback
+from ..storage.models import Feedback
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from .. import clock
+from ..basics import clock
 from ..config import Limit, parse_limit
 
 log = logging.getLogger(__name__)

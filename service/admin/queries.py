@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import and_, case, delete, distinct, func, select, update
 from sqlalchemy.orm import Session
 
-from .. import clock
 from ..audio.manifest import MANIFEST_NAME, Manifest, ManifestError, ManifestMissing
-from ..clock import LONDON
+from ..basics import clock
+from ..basics.clock import LONDON
 from ..content import MAIN_MENU, Catalogue, review_status
 from ..content.approvals import Approval, Summary, summarise
-from ..models import CallbackRequest, OutboxMessage, Subscriber, UsageEvent
+from ..storage.models import CallbackRequest, OutboxMessage, Subscriber, UsageEvent
 from . import helped as helped_report
 
 USAGE_DAYS = 30

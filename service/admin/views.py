@@ -27,13 +27,13 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import phones
-from ..audio.serve import clip_url
-from ..clock import LONDON
-from ..db import db
-from ..extensions import current_catalogue
-from ..privacy import for_operators
-from ..web_security import page_headers
+from ..basics import phones
+from ..basics.clock import LONDON
+from ..basics.privacy import for_operators
+from ..storage.db import db
+from ..web.clip_files import clip_url
+from ..web.extensions import current_catalogue
+from ..web.security import page_headers
 from . import charts, queries
 from .auth import authenticate, end_sessions, login_manager, normalise_name
 from .forms import ActionForm, LoginForm

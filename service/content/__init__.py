@@ -4,6 +4,8 @@ file and line (``reader``), the loaders (``load``) and the one checker, at two l
 Everything the line speaks or texts lives in YAML files under ``prompts/``. They are
 loaded once at start-up and checked: a broken file stops the app with the file, the
 line and the problem, never a failure on a call at 3am.
+
+May import basics and config (docs/architecture.md).
 """
 from .load import load_catalogue
 from .model import (

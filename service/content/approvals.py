@@ -261,7 +261,7 @@ def record(prompts_dir: Path, cat: Catalogue, approvals: dict[str, Approval], pr
 
 
 HEADER = """\
-# Approvals bound to the exact words (see README, "Reviewing and approving content").
+# Approvals bound to the exact words (see docs/content.md, "Reviewing and approving content").
 # One entry per prompt: who approved it ("Name, role, registration"; a registration such as
 # NMC 12A3456E makes it a clinical approval, none an editorial one), when, and each form's words
 # with their SHA-256. Written by `flask --app service content approve`; do not edit by hand:

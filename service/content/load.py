@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import phones
+from ..basics import phones
 from ..config import Config
 from .model import (
     DAYS,

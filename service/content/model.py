@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .. import gsm
+from ..basics import gsm
 
 RESERVED_KEYS = frozenset("*#0789")
 MAX_MENU_OPTIONS = 5

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .. import gsm
+from ..basics import gsm
 from .model import (
     MAIN_MENU,
     MAX_MENU_OPTIONS,

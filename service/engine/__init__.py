@@ -8,6 +8,8 @@ the content, a state and an input to words, the next state and typed effects.
 
 The voice and SMS blueprints only translate HTTP into these inputs and the turns into TwiML, and
 hand the effects to the modules that own their storage.
+
+May import content and basics only: never Flask, the database or the web (docs/architecture.md).
 """
 from __future__ import annotations
 

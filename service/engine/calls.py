@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .. import matching, phones
+from ..basics import matching, phones
 from ..content import GOODBYE_KEY, MAIN_MENU, NEXT_PART_KEY, RETURNING_KEY, Catalogue
 from .effects import (
     BookCallback,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .. import phones
+from ..basics import phones
 from ..content import MAIN_MENU, Catalogue
 from .effects import CallEffect
 

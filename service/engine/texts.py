@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .. import matching
+from ..basics import matching
 from ..content import MAIN_MENU, Catalogue
 from .effects import (
     AbroadGreeted,

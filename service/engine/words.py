@@ -1,7 +1,7 @@
 """What words ask for, in a call or a text: the topic or menu a keyword names, urgent answers first."""
 from __future__ import annotations
 
-from .. import matching
+from ..basics import matching
 from ..content import Catalogue
 
 

@@ -3,6 +3,8 @@ webhooks in-process, used by `flask line call|text` (``cli``) and by the web sim
 
 The web simulator acts with the auth token, so it exists only when
 ``SIMULATOR_ENABLED`` is set: ``init_simulator`` registers nothing otherwise.
+
+May import web, storage, engine, content, basics and config (docs/architecture.md).
 """
 from __future__ import annotations
 

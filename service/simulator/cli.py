@@ -16,7 +16,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..db import db
+from ..storage.db import db
 from .phone import DEFAULT_CALLER, KEYPAD, Call, CallStep, Heard, Line, SimulatorError, Texter
 
 line_cli = AppGroup("line", help="Try the line without a phone: a call or a text, through the real webhooks.")

@@ -22,8 +22,8 @@ from flask import Flask
 from twilio.request_validator import RequestValidator
 
 from ..content.model import MAX_PARTS
-from ..extensions import loaded
-from ..twiml import PART_PAUSE_SECONDS
+from ..web.extensions import loaded
+from ..web.twiml import PART_PAUSE_SECONDS
 
 # Ofcom's range for drama (07700 900000-900999): never a real person, and not a
 # mobile the line will text, so "text me this" queues nothing by default.
@@ -328,8 +328,8 @@ class Texter:
 
     def why_silent(self) -> str:
         """Why the line sent no reply, in words a person trying the line understands."""
-        from .. import subscriptions
-        from ..db import db
+        from ..storage import subscriptions
+        from ..storage.db import db
 
         with db.session() as session:
             opted_out = subscriptions.is_opted_out(session, self.number)

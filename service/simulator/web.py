@@ -18,8 +18,8 @@ import urllib.parse
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from .. import phones
-from ..web_security import page_headers
+from ..basics import phones
+from ..web.security import page_headers
 from .phone import DEFAULT_CALLER, KEYPAD, Call, CallStep, Line, Listening, SimulatorError, Texter
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service import engine, phones
+from service import engine
+from service.basics import phones
 from service.content import load_catalogue
 from service.engine import (
     CALLBACK_CONFIRM,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service import gsm
+from service.basics import gsm
 from service.content import MAIN_MENU, load_catalogue
 from service.engine import CallState, Message, TextTurn, find_node, receive, resume, sms_command, sms_step, wants_stop
 from service.engine.effects import (

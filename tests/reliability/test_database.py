@@ -39,7 +39,7 @@ from sqlalchemy import create_engine, select
 
 from service.config import PROJECT_ROOT
 from service.content import load_catalogue
-from service.models import ProcessedMessage, Subscriber
+from service.storage.models import ProcessedMessage, Subscriber
 
 from .soak.harness import (
     SignedClient,

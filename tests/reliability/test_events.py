@@ -18,7 +18,7 @@ import time
 
 from sqlalchemy import create_engine, func, select
 
-from service.models import ProcessedMessage, UsageEvent
+from service.storage.models import ProcessedMessage, UsageEvent
 
 from .soak.harness import SignedClient, WebProcess, app_env, call_sid, message_sid, release
 

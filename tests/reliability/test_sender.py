@@ -12,7 +12,7 @@ is in flight. The outbox rows prove what happened:
   window (10 minutes), then requeued and sent exactly once.
 
 The stale window is passed honestly, without editing rows: the restarted worker
-runs with the application's own clock (``service.clock.set_clock``, the seam the
+runs with the application's own clock (``service.basics.clock.set_clock``, the seam the
 design gives tests) eleven minutes ahead of the suite's pinned wall clock
 (tests/wall_clock.py), the only change from production.
 """
@@ -26,7 +26,7 @@ import time
 
 from sqlalchemy import create_engine, insert, select
 
-from service.models import OutboxMessage
+from service.storage.models import OutboxMessage
 
 from .. import wall_clock
 from ..fake_twilio_server import FakeTwilioServer
@@ -36,7 +36,7 @@ ROWS = 8
 SENT_BEFORE_KILL = 2  # the kill lands while the third request is in flight
 AHEAD = dt.timedelta(minutes=11)
 WORKER_WITH_CLOCK_AHEAD = (
-    "import datetime as dt, time, service.clock as clock;"
+    "import datetime as dt, time, service.basics.clock as clock;"
     f"start = clock.now() + dt.timedelta(seconds={AHEAD.total_seconds()}); moved = time.monotonic();"
     "clock.set_clock(lambda: start + dt.timedelta(seconds=time.monotonic() - moved));"
     "from flask.cli import main; main()"

@@ -24,10 +24,10 @@ def _wall():
 
 
 class _PinTheClock(importlib.abc.MetaPathFinder):
-    """When ``service.clock`` is first imported, load it as usual, then set its clock to the wall."""
+    """When ``service.basics.clock`` is first imported, load it as usual, then set its clock to the wall."""
 
     def find_spec(self, name, path=None, target=None):
-        if name != "service.clock":
+        if name != "service.basics.clock":
             return None
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)

@@ -16,9 +16,9 @@ from service import admin
 from service.admin import queries, setup
 from service.admin.auth import AccountError, create_user, password_problem
 from service.config import ConfigError
-from service.db import db
-from service.extensions import loaded
-from service.models import AdminUser, CallbackRequest, OutboxMessage, Subscriber
+from service.storage.db import db
+from service.storage.models import AdminUser, CallbackRequest, OutboxMessage, Subscriber
+from service.web.extensions import loaded
 
 from ..helpers import NAME, OPEN_TIME, PASSWORD, csrf_token, event, log_in, make_user, seed, seed_usage, with_console
 
@@ -520,7 +520,7 @@ def test_a_hang_up_during_a_transfer_is_shown_as_one(console, twilio, clock):
     call.dial_in()
     call.press("1")
     assert call.press("0")[0] == "transfer"
-    from service import analytics
+    from service.storage import analytics
     analytics.events(console).flush()
     with console.app_context(), db.session() as session:
         report = queries.usage(session, loaded(console).catalogue)
@@ -554,7 +554,7 @@ def test_clips_last_built_is_the_build_time_the_manifest_records(console):
     recorded = dt.datetime.fromisoformat(json.loads((Path(console.config["AUDIO_DIR"]) / "manifest.json").read_text())
                                          ["built_at"])
     html = log_in(console).get("/admin/content").get_data(as_text=True)
-    from service.clock import LONDON
+    from service.basics.clock import LONDON
 
     shown = recorded.astimezone(LONDON).strftime("%a %-d %b %Y, %H:%M")
     assert f"{shown} (recorded by the build)" in html

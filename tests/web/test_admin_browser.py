@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from service.db import db
-from service.models import CallbackRequest, OutboxMessage, Subscriber
+from service.storage.db import db
+from service.storage.models import CallbackRequest, OutboxMessage, Subscriber
 
 from ..browser import axe_violations, describe, screenshot
 from ..helpers import NAME, OPEN_TIME, PASSWORD, make_user, seed, seed_usage, with_console

@@ -9,8 +9,8 @@ from sqlalchemy import event as sqlalchemy_event
 
 from service import create_app
 from service.config import ConfigError, normalise_database_url
-from service.db import db
-from service.extensions import loaded
+from service.storage.db import db
+from service.web.extensions import loaded
 
 from ..helpers import TOKEN, Twilio, parse
 
@@ -102,7 +102,7 @@ def test_oversized_request_is_refused_without_content(app):
 def test_usage_events_never_wait_on_a_dead_database(monkeypatch, clock):
     """Recording an event touches no database: with the server away, callers are answered at once and
     the events wait in memory for the writer, which tries again later."""
-    from service import analytics
+    from service.storage import analytics
 
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     app = create_app({"TESTING": True, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from service.audio.serve import bp
+from service.web.clip_files import bp
 
 CLIP = "welcome-normal-0123456789ab.mp3"
 BODY = bytes(range(256)) * 20

@@ -10,7 +10,7 @@ import pytest
 
 from service import config
 from service.admin import setup
-from service.cli import print_dev_banner
+from service.cli.commands import print_dev_banner
 from service.config import PROJECT_ROOT
 
 PASSWORD = "a long enough passphrase 42"

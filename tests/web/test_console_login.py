@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.admin.lockout import (
-    FREE_FAILURES,
-    KNOWN_BROWSER_COOKIE,
-    Lockout,
-    MemoryCounts,
-    wait_after,
-)
+from service.admin.lockout import FREE_FAILURES, KNOWN_BROWSER_COOKIE, Lockout, MemoryCounts, wait_after
 from service.config import ConfigError, parse_limit, read
 
 from ..helpers import NAME, PASSWORD, csrf_token, log_in, make_user, with_console

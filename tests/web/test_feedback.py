@@ -8,11 +8,11 @@ import io
 import pytest
 from sqlalchemy import inspect, select
 
-from service import gsm
+from service.basics import gsm
 from service.content import MAIN_MENU
-from service.db import db
 from service.engine import sms_step
-from service.models import Feedback
+from service.storage.db import db
+from service.storage.models import Feedback
 
 from ..helpers import Call, Texter, log_in, make_user, with_console
 

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service import gsm
+from service.basics import gsm
 from service.content import load_catalogue
 from service.engine import SPECIAL_NODES
 

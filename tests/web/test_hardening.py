@@ -10,8 +10,8 @@ import pytest
 
 from service import create_app
 from service.config import PROJECT_ROOT, ConfigError
-from service.db import db
-from service.extensions import loaded
+from service.storage.db import db
+from service.web.extensions import loaded
 
 from ..helpers import DEV_ORIGIN, PUBLIC, TOKEN, Texter, Twilio, log_in, make_user
 
@@ -109,8 +109,8 @@ def test_a_logged_in_operator_can_use_the_simulator_with_a_drama_number(producti
 def test_outside_development_the_simulator_cannot_act_as_a_real_number(production_simulator):
     from sqlalchemy import func, select
 
-    from service.db import db
-    from service.models import OutboxMessage, Subscriber
+    from service.storage.db import db
+    from service.storage.models import OutboxMessage, Subscriber
 
     make_user(production_simulator)
     client = log_in(production_simulator)
@@ -239,8 +239,8 @@ ABROAD = "+12025550143"  # a US number
 def test_a_number_outside_the_allowed_countries_gets_one_short_reply_and_nothing_more(any_db_app):
     from sqlalchemy import func, select
 
-    from service.db import db
-    from service.models import OutboxMessage, Subscriber
+    from service.storage.db import db
+    from service.storage.models import OutboxMessage, Subscriber
 
     texter = Texter(any_db_app, ABROAD)
     cat = loaded(any_db_app).catalogue
@@ -268,9 +268,9 @@ def test_a_bad_country_code_list_is_refused(monkeypatch, tmp_path):
 def test_the_sender_never_texts_a_number_outside_the_allowed_countries(sqlite_only, app_factory, clock):
     import responses
 
-    from service.db import db
-    from service.outbox import enqueue
-    from service.sender import Sender
+    from service.cli.sender import Sender
+    from service.storage.db import db
+    from service.storage.outbox import enqueue
 
     from ..fake_twilio import API, FakeTwilio
 
@@ -288,9 +288,9 @@ def test_purge_deletes_old_finished_texts_with_their_numbers(any_db_app, clock):
 
     from sqlalchemy import select
 
-    from service.db import db
-    from service.models import OutboxMessage
-    from service.outbox import enqueue
+    from service.storage.db import db
+    from service.storage.models import OutboxMessage
+    from service.storage.outbox import enqueue
 
     with any_db_app.app_context(), db.session() as session:
         for key, state in (("old-sent", "sent"), ("old-cancelled", "cancelled"), ("old-parked", "parked"),

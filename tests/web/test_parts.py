@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.content import load_catalogue
-from service.twiml import PART_PAUSE_SECONDS, PATIENT_TIMEOUT_SECONDS
+from service.web.twiml import PART_PAUSE_SECONDS, PATIENT_TIMEOUT_SECONDS
 
 from ..helpers import Call, after, topic_paths
 

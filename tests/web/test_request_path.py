@@ -11,16 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, insert, text
 
-from service import analytics, returning
-from service.clock import now
-from service.db import db, make_engine
+from service.basics.clock import now
+from service.basics.privacy import pseudonym
 from service.engine import CallState, Turn
 from service.engine.effects import Transfer
-from service.extensions import loaded
-from service.models import ReturningCaller
-from service.privacy import pseudonym
-from service.twiml import render
-from service.urls import external_url
+from service.storage import analytics, returning
+from service.storage.db import db, make_engine
+from service.storage.models import ReturningCaller
+from service.web.extensions import loaded
+from service.web.twiml import render
+from service.web.urls import external_url
 
 from ..helpers import CALLER, Call, Texter, Twilio, parse, postgres_url
 
@@ -174,7 +174,7 @@ def test_an_idle_connection_is_checked_before_use_and_a_busy_one_is_not(monkeypa
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
         killer.dispose()
         # The module, not the `db` object the package exports under the same name.
-        monkeypatch.setattr(importlib.import_module("service.db"), "IDLE_PING_SECONDS", 0.0)
+        monkeypatch.setattr(importlib.import_module("service.storage.db"), "IDLE_PING_SECONDS", 0.0)
         with pool.connect() as connection:
             assert connection.execute(text("SELECT 1")).scalar() == 1, "the dropped connection was replaced"
             assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != backend

@@ -7,9 +7,10 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from service import inbound, sms_sessions, voice
-from service.db import db
-from service.models import OutboxMessage, ProcessedMessage, SmsSession, Subscriber
+from service.storage import inbound, sms_sessions
+from service.storage.db import db
+from service.storage.models import OutboxMessage, ProcessedMessage, SmsSession, Subscriber
+from service.web import voice
 
 from ..helpers import CALLER, Call, Texter, seed
 

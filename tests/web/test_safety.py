@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from service import phones
+from service.basics import phones
 from service.config import PROJECT_ROOT
 from service.content import ContentError, check, load_catalogue
 from service.engine.places import read_back
-from service.extensions import loaded
+from service.web.extensions import loaded
 
 from ..helpers import (
     CLOSED_TIME,

@@ -7,10 +7,10 @@ import threading
 import pytest
 from sqlalchemy import func, insert, select
 
-from service.db import db
-from service.extensions import loaded
-from service.models import OutboxMessage, Subscriber
-from service.sender import Sender, SenderConfigError, make_client
+from service.cli.sender import Sender, SenderConfigError, make_client
+from service.storage.db import db
+from service.storage.models import OutboxMessage, Subscriber
+from service.web.extensions import loaded
 
 from ..fake_twilio import ACCOUNT, API
 from ..helpers import CALLER, PUBLIC, Call, Texter, Twilio

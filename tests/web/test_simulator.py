@@ -10,9 +10,9 @@ import re
 import pytest
 
 from service.config import PROJECT_ROOT
-from service.extensions import loaded
 from service.simulator.cli import ClipPlayer, line_cli
 from service.simulator.phone import DEFAULT_CALLER, Call, CallStep, Heard, Line, Listening, SimulatorError, Texter
+from service.web.extensions import loaded
 
 from ..helpers import CALLER, CLOSED_TIME, DEV_ORIGIN, TOKEN, after, again
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from service.extensions import loaded
+from service.web.extensions import loaded
 
 from ..browser import axe_violations, describe, screenshot
 from ..helpers import DEV_ORIGIN

@@ -6,9 +6,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import func, select
 
-from service import analytics, gsm
-from service.db import db
-from service.models import OutboxMessage, ProcessedMessage, SmsSession, Subscriber, UsageEvent
+from service.basics import gsm
+from service.storage import analytics
+from service.storage.db import db
+from service.storage.models import OutboxMessage, ProcessedMessage, SmsSession, Subscriber, UsageEvent
 
 from ..helpers import CALLER, LINE_NUMBER, Texter, Twilio, parse
 

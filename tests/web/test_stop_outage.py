@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from service import stop_spool
-from service.db import Database, db
-from service.extensions import loaded
-from service.models import OutboxMessage, Subscriber
-from service.sender import Sender
+from service.cli.sender import Sender
+from service.storage import stop_spool
+from service.storage.db import Database, db
+from service.storage.models import OutboxMessage, Subscriber
+from service.web.extensions import loaded
 
 from ..helpers import CALLER, Texter
 

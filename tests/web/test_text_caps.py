@@ -7,10 +7,10 @@ import threading
 
 from sqlalchemy import func, select
 
-from service import texting
-from service.db import db
-from service.extensions import loaded
-from service.models import OutboxMessage
+from service.storage import texting
+from service.storage.db import db
+from service.storage.models import OutboxMessage
+from service.web.extensions import loaded
 
 from ..helpers import CALLER, Call
 

@@ -5,7 +5,7 @@ import pytest
 
 from service.engine import MAX_WRONG
 from service.engine.places import read_back
-from service.extensions import loaded
+from service.web.extensions import loaded
 
 from ..helpers import (
     CLOSED_TIME,
@@ -379,8 +379,8 @@ def test_audio_base_url_points_plays_at_a_cdn(sqlite_only, app_factory):
 def callback_requests(app):
     from sqlalchemy import select
 
-    from service.db import db
-    from service.models import CallbackRequest
+    from service.storage.db import db
+    from service.storage.models import CallbackRequest
 
     with app.app_context(), db.session() as session:
         return session.scalars(select(CallbackRequest)).all()
@@ -561,8 +561,8 @@ def test_yes_and_no_at_the_returning_offer(app, clock):
 def test_purge_forgets_old_consents(app, clock):
     from sqlalchemy import func, select
 
-    from service.db import db
-    from service.models import ReturningCaller
+    from service.storage.db import db
+    from service.storage.models import ReturningCaller
 
     call = Call(app)
     call.dial_in()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
-from service.models import ProcessedMessage
+from service.storage.models import ProcessedMessage
 
 from .crowd import Crowd, check
 from .harness import WebProcess, app_env, release
