@@ -218,27 +218,32 @@ class ReadBackResult:
 
 def check_clips(model, manifest: Manifest, texts: dict[str, str], only=()) -> Iterator[ClipResult]:
     """Each clip of each prompt (or of ``only``), normal then slow, as it is heard. A digit is never
-    played alone, so it is heard where it is played: between "You entered" and how to confirm, and
-    is right (WER 0) only when exactly its digit, then those of how to confirm, are heard."""
+    played alone, so it is heard as it is played: between two other digits of a read-back ("1 4 1"),
+    after "You entered" and before how to confirm; it is right (WER 0) only when exactly those
+    digits, then those of how to confirm, are heard."""
     for prompt_id in sorted(only or texts):
         for speed, slow in SPEEDS:
             name = manifest.clip(prompt_id, slow)
             if not name:
                 continue
             if prompt_id.startswith("digit_"):
-                digit = prompt_id.removeprefix("digit_")[0]
-                heard = transcribe(model, _in_read_back(manifest, prompt_id, slow))
-                expected = " ".join(texts[p] for p in (*READ_BACK_BEFORE, prompt_id, *READ_BACK_AFTER))
-                right = digits_heard(heard) == digit + "".join(digits_heard(texts[p]) for p in READ_BACK_AFTER)
-                yield ClipResult(prompt_id, speed, 0.0 if right else 1.0, expected, heard)
+                played = _in_read_back(prompt_id)
+                heard = transcribe(model, np.concatenate([load_clip(manifest.audio_dir / manifest.clip(p, slow))
+                                                          for p in played]))
+                said = "".join(p.removeprefix("digit_")[0] for p in played if p.startswith("digit_"))
+                right = digits_heard(heard) == said + "".join(digits_heard(texts[p]) for p in READ_BACK_AFTER)
+                yield ClipResult(prompt_id, speed, 0.0 if right else 1.0,
+                                 " ".join(texts.get(p, said) for p in (*READ_BACK_BEFORE, *READ_BACK_AFTER)), heard)
                 continue
             heard = transcribe(model, load_clip(manifest.audio_dir / name))
             yield ClipResult(prompt_id, speed, wer(texts[prompt_id], heard), texts[prompt_id], heard)
 
 
-def _in_read_back(manifest: Manifest, prompt_id: str, slow: bool) -> np.ndarray:
-    return np.concatenate([load_clip(manifest.audio_dir / manifest.clip(p, slow))
-                           for p in (*READ_BACK_BEFORE, prompt_id, *READ_BACK_AFTER)])
+def _in_read_back(prompt_id: str) -> tuple[str, ...]:
+    """A digit clip where a read-back plays it: "You entered", another digit, it, the other digit
+    again (ending the group), then how to confirm."""
+    other = "2" if prompt_id.removeprefix("digit_")[0] == "1" else "1"
+    return (*READ_BACK_BEFORE, f"digit_{other}", prompt_id, f"digit_{other}_then", *READ_BACK_AFTER)
 
 
 def read_back_audio(manifest: Manifest, number: str, slow: bool, carrier: bool = True) -> np.ndarray:
