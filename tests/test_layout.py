@@ -146,7 +146,8 @@ def test_service_holds_a_few_packages_by_layer_each_saying_what_it_may_import():
     assert entries | {"service"} == set(rules), "every entry of service/ has a row in docs/architecture.md"
     for package in entries - {"config"}:
         doc = ast.get_docstring(ast.parse((SERVICE / package / "__init__.py").read_text())) or ""
-        assert "may import" in doc.lower() or "imports nothing" in doc.lower(), f"service/{package}/__init__.py does not say what it may import"
+        says = "may import" in doc.lower() or "imports nothing" in doc.lower()
+        assert says, f"service/{package}/__init__.py does not say what it may import"
 
 
 def test_every_import_points_down_the_layers():

@@ -36,8 +36,8 @@ def test_every_environment_variable_read_is_documented():
 def test_the_environment_table_documents_every_setting_and_nothing_else():
     documented = documented_variables()
     settings = {setting.name for setting in SETTINGS}
-    assert settings - set(documented) == set(), "read by the line, missing from docs/configuration.md's Environment table"
-    assert set(documented) - settings == set(), "in docs/configuration.md's Environment table, but read nowhere (config.SETTINGS)"
+    assert settings - set(documented) == set(), "read by the line, missing from the docs' Environment table"
+    assert set(documented) - settings == set(), "in the docs' Environment table, but read nowhere (SETTINGS)"
 
 
 def test_the_environment_table_gives_each_default():
