@@ -26,6 +26,7 @@ from .effects import (
     TextFeedback,
     TextOutcome,
 )
+from .places import FEEDBACK_KEYS
 from .words import find_node
 
 
@@ -219,14 +220,11 @@ def _answered(state: TextState, reply: str | None, before: tuple[TextEffect, ...
                     reached=step.reached)
 
 
-FEEDBACK_DIGITS = {"1": True, "2": False}
-
-
 def _feedback_answer(cat: Catalogue, body: str) -> bool | None:
     """A reply to "did this help?": 1 or yes (True), 2 or no (False); None for anything else."""
     said = matching.normalise(body)
-    if said in FEEDBACK_DIGITS:
-        return FEEDBACK_DIGITS[said]
+    if said in FEEDBACK_KEYS:
+        return FEEDBACK_KEYS[said]
     return {"yes": True, "no": False}.get(sms_command(cat, body) or "")
 
 
