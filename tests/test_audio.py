@@ -119,13 +119,13 @@ def test_build_writes_two_clips_per_prompt_and_a_manifest(tmp_path):
     assert len(result.built) == 2 * len(TEXTS)
 
 
-def test_clips_are_mono_mp3_at_24_khz_and_32_kbps(tmp_path):
+def test_clips_are_mono_mp3_at_24_khz_and_64_kbps(tmp_path):
     build(TEXTS, tmp_path, ToneEngine())
     for path in tmp_path.glob("*.mp3"):
         info = miniaudio.mp3_get_info(path.read_bytes())
         assert (info.nchannels, info.sample_rate) == (1, 24000)
         kbps = path.stat().st_size * 8 / info.duration / 1000
-        assert 28 <= kbps <= 36
+        assert 60 <= kbps <= 68
 
 
 def test_clips_share_one_loudness_and_a_fixed_silence_pad(tmp_path):

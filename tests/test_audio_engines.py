@@ -17,7 +17,8 @@ import pytest
 
 from service.audio import process
 from service.audio.build import build, clip_name
-from service.audio.engines import VOICES_DIR, EngineError, EspeakEngine, HibariEngine, KokoroEngine
+from service.audio.engines import VOICES_DIR, EngineError, EspeakEngine, HibariEngine
+from service.audio.kokoro import KokoroEngine
 from service.audio.manifest import Manifest
 
 TEXTS = {"slow_on": "Speaking more slowly now."}
@@ -63,6 +64,16 @@ def test_kokoro_speaks_a_short_sentence_with_a_real_model(kokoro):
     assert 1.0 < len(samples) / rate < 4.0
     assert float(np.sqrt(np.mean(samples**2))) > 0.01, "not silence"
     assert np.abs(samples).max() <= 1.5
+
+
+def test_eight_said_alone_keeps_its_glottal_stops_and_eight_in_a_sentence_is_left_to_the_g2p(kokoro):
+    kokoro.tokens("one.")  # loads the model's phoneme vocabulary
+    vocab = kokoro._vocab
+    glottal = vocab["ʔ"]
+    assert kokoro.tokens("eight.") == [[vocab[ch] for ch in "ʔˈAʔ."]]
+    assert kokoro.tokens("Eight!")[0][:2] == [glottal, vocab["ˈ"]]
+    assert glottal not in kokoro.tokens("Press eight.")[0], "only a word said alone is changed"
+    assert kokoro.settings(slow=False)["said_alone"] == {"eight": "ʔˈAʔ"}, "part of every clip's cache key"
 
 
 def test_kokoro_is_reproducible(kokoro):

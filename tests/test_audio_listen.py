@@ -78,13 +78,21 @@ def test_a_read_back_names_each_digit_heard_wrong():
 def test_the_read_back_is_played_as_the_line_plays_it_in_groups_between_its_prompts():
     manifest = Manifest.load(AUDIO)
     number = "07700900123"
-    prompts = ("callback_read_back", "digit_0", "digit_7_then", "digit_7", "digit_0_then", "digit_0_then",
-               "digit_9", "digit_0_then", "digit_0_then", "digit_1", "digit_2", "digit_3_then",
+    prompts = ("callback_read_back", "digit_0", "digit_double", "digit_7", "digit_double", "digit_0_then",
+               "digit_9", "digit_double", "digit_0_then", "digit_1", "digit_2", "digit_3_then",
                "callback_confirm_keys")
     for slow in (False, True):
         clips = [listen.load_clip(AUDIO / manifest.clip(p, slow)) for p in prompts]
         audio = listen.read_back_audio(manifest, number, slow)
         assert np.array_equal(audio, np.concatenate(clips)), "each <Play> straight after the one before"
+
+
+def test_a_digit_clip_and_double_are_heard_between_other_digits():
+    assert listen._in_read_back("digit_4") == ("callback_read_back", "digit_1", "digit_4", "digit_1_then",
+                                               "callback_confirm_keys")
+    double = listen._in_read_back("digit_double")
+    assert double == ("callback_read_back", "digit_2", "digit_double", "digit_1_then", "callback_confirm_keys")
+    assert listen.digits_read(double) == "211"
 
 
 def test_listen_without_whisper_says_to_run_make_listen(monkeypatch, tmp_path):

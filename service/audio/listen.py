@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine.places import read_back
+from ..engine.places import DOUBLE, digits_read, read_back
 from .manifest import Manifest
 from .process import decode_mp3
 
@@ -230,7 +230,7 @@ def check_clips(model, manifest: Manifest, texts: dict[str, str], only=()) -> It
                 played = _in_read_back(prompt_id)
                 heard = transcribe(model, np.concatenate([load_clip(manifest.audio_dir / manifest.clip(p, slow))
                                                           for p in played]))
-                said = "".join(p.removeprefix("digit_")[0] for p in played if p.startswith("digit_"))
+                said = digits_read(played)
                 right = digits_heard(heard) == said + "".join(digits_heard(texts[p]) for p in READ_BACK_AFTER)
                 yield ClipResult(prompt_id, speed, 0.0 if right else 1.0,
                                  " ".join(texts.get(p, said) for p in (*READ_BACK_BEFORE, *READ_BACK_AFTER)), heard)
@@ -241,7 +241,9 @@ def check_clips(model, manifest: Manifest, texts: dict[str, str], only=()) -> It
 
 def _in_read_back(prompt_id: str) -> tuple[str, ...]:
     """A digit clip where a read-back plays it: "You entered", another digit, it, the other digit
-    again (ending the group), then how to confirm."""
+    again (ending the group), then how to confirm; "double" before the last of those."""
+    if prompt_id == DOUBLE:
+        return (*READ_BACK_BEFORE, "digit_2", DOUBLE, "digit_1_then", *READ_BACK_AFTER)
     other = "2" if prompt_id.removeprefix("digit_")[0] == "1" else "1"
     return (*READ_BACK_BEFORE, f"digit_{other}", prompt_id, f"digit_{other}_then", *READ_BACK_AFTER)
 

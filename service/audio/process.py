@@ -17,7 +17,7 @@ import numpy as np
 import soxr
 
 SAMPLE_RATE = 24000  # MPEG-2 Layer III, mono
-BITRATE_KBPS = 32
+BITRATE_KBPS = 64  # 32 lost the /f/ of "four" and the last /s/ of "transplants" (heard "Thor", "transplant")
 TARGET_LUFS = -19.0
 PEAK_CEILING = 10 ** (-1.0 / 20)  # -1 dBFS
 PAD_SECONDS = 0.2  # silence kept before and after the speech

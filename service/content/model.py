@@ -27,7 +27,7 @@ VOICE_PROMPTS = (
     "text_already_sent", "text_not_possible", "text_failed", "text_limit",
     "callback_offer", "callback_enter", "callback_read_back", "callback_confirm_keys", "callback_invalid",
     "callback_no_number", "callback_already", "callback_failed", *(f"digit_{d}" for d in range(10)),
-    *(f"digit_{d}_then" for d in range(10)),
+    *(f"digit_{d}_then" for d in range(10)), "digit_double",
     "text_nothing", "text_opted_out", "remember_offer", "remember_done", "remember_failed", "returning_offer",
     "returning_offer_unnamed",
     "returning_keys", "closed_options", "take_your_time", "feedback_ask", "feedback_thanks",

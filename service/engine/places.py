@@ -3,6 +3,7 @@ topics, and ``present``, the prompts of each place. Pure, like the rest of the e
 moves a caller between these places."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 from ..basics import phones
@@ -65,18 +66,36 @@ RETURNING, REMEMBER = "returning", "remember"
 # "Did this help?", once, when a caller who heard a topic ends the call.
 FEEDBACK = "feedback"
 FEEDBACK_KEYS = {"1": True, "2": False}
+DOUBLE = "digit_double"  # "double", before a digit said twice
 SPECIAL_NODES = (CLOSED, *CALLBACK_NODES, RETURNING, REMEMBER, FEEDBACK)
 
 
 def read_back(number: str) -> tuple[str, ...]:
-    """A number's digits as clips, in the groups it is said in: a digit that ends a group, or comes
-    before the same digit ("0 0 1"), is its ``_then`` clip, with a breath after it."""
-    clips = []
+    """A number's digits as clips, in the groups it is said in, two of the same digit said "double"
+    as people in the UK say them ("0, double 7, double 0"; "0000" is "double 0, double 0"). A digit
+    that ends a group, or has more of the same digit after it ("double 0, double 0"), is its
+    ``_then`` clip, with a breath after it."""
+    clips: list[str] = []
     for group in phones.spoken_groups(number):
-        for index, digit in enumerate(group):
-            last = index == len(group) - 1
-            clips.append(f"digit_{digit}_then" if last or group[index + 1] == digit else f"digit_{digit}")
+        runs = [(digit, len(list(same))) for digit, same in itertools.groupby(group)]
+        for index, (digit, count) in enumerate(runs):
+            said = [DOUBLE] * (count // 2) + [""] * (count % 2)
+            for at, double in enumerate(said):
+                breath = at < len(said) - 1 or index == len(runs) - 1
+                clips += [double] * bool(double) + [f"digit_{digit}_then" if breath else f"digit_{digit}"]
     return tuple(clips)
+
+
+def digits_read(clips: tuple[str, ...] | list[str]) -> str:
+    """The digits a read-back's clips say ("digit_double", "digit_7" -> "77")."""
+    said, double = "", False
+    for clip in clips:
+        if clip == DOUBLE:
+            double = True
+        elif clip.startswith("digit_"):
+            said += clip.removeprefix("digit_")[0] * (2 if double else 1)
+            double = False
+    return said
 
 
 HELP_TOPIC = "help"

@@ -5,6 +5,7 @@ state and the typed effect; after an effect, the one ``resume`` with a typed out
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -45,7 +46,7 @@ from service.engine.effects import (
     TextTopic,
     Transfer,
 )
-from service.engine.places import read_back
+from service.engine.places import DOUBLE, digits_read, read_back
 
 from ..helpers import after, prompts_with_callbacks
 
@@ -191,14 +192,28 @@ def test_nine_after_a_topic_asks_did_this_help_then_offers_to_remember_only_a_kn
 ])
 def test_a_number_is_read_back_in_the_groups_it_is_written_in(number, groups):
     clips = read_back(number)
-    assert "".join(clip.removeprefix("digit_")[0] for clip in clips) == number
-    ends, at = set(), 0
+    assert digits_read(clips) == number
+    said: list[list[str]] = []  # each group as said: a digit, or "double" and a digit
     for group in groups:
-        at += len(group)
-        ends.add(at - 1)
-    for index, clip in enumerate(clips):
-        breath = index in ends or (index + 1 < len(number) and number[index + 1] == number[index])
-        assert clip.endswith("_then") == breath, (number, index, clip)
+        said.append([])
+        for digit, same in itertools.groupby(group):
+            count = len(list(same))
+            said[-1] += [f"double {digit}"] * (count // 2) + [digit] * (count % 2)
+    expected = []
+    for group in said:
+        for index, word in enumerate(group):
+            double, digit = word.startswith("double"), word[-1]
+            more_of_it = index + 1 < len(group) and group[index + 1][-1] == digit
+            breath = index == len(group) - 1 or more_of_it
+            expected += [DOUBLE] * double + [f"digit_{digit}_then" if breath else f"digit_{digit}"]
+    assert list(clips) == expected
+
+
+def test_two_of_the_same_digit_are_said_double():
+    assert read_back("07700900111") == (
+        "digit_0", DOUBLE, "digit_7", DOUBLE, "digit_0_then", "digit_9", DOUBLE, "digit_0_then",
+        DOUBLE, "digit_1_then", "digit_1_then")
+    assert "".join(c.removeprefix("digit_") for c in read_back("02079460000")[-4:]) == "double0_thendouble0_then"
 
 
 def test_the_callback_steps_book_the_callers_own_number_or_the_keyed_one(callback_cat):
@@ -209,10 +224,11 @@ def test_the_callback_steps_book_the_callers_own_number_or_the_keyed_one(callbac
     assert entering.state.node == CALLBACK_NUMBER and entering.collect_number
     confirm = step(callback_cat, entering.state, "key", "02079460000#")
     assert confirm.state == CallState(node=CALLBACK_CONFIRM, topic="treatment", number="02079460000")
-    # 020 7946 0000 in its groups: a group's last digit, and a digit before the same digit, have a breath after.
+    # 020 7946 0000 in its groups, "0000" as "double 0, double 0": a group's last digit, and a digit
+    # with more of the same after it, have a breath after.
     assert confirm.prompts == ("callback_read_back", "digit_0", "digit_2", "digit_0_then", "digit_7", "digit_9",
-                               "digit_4", "digit_6_then", "digit_0_then", "digit_0_then", "digit_0_then",
-                               "digit_0_then", "callback_confirm_keys")
+                               "digit_4", "digit_6_then", DOUBLE, "digit_0_then", DOUBLE, "digit_0_then",
+                               "callback_confirm_keys")
     assert step(callback_cat, confirm.state, "key", "1").effect == BookCallback("02079460000", "treatment")
 
 
