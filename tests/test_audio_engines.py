@@ -73,7 +73,7 @@ def test_eight_said_alone_keeps_its_glottal_stops_and_eight_in_a_sentence_is_lef
     assert kokoro.tokens("eight.") == [[vocab[ch] for ch in "ʔˈAʔ."]]
     assert kokoro.tokens("Eight!")[0][:2] == [glottal, vocab["ˈ"]]
     assert glottal not in kokoro.tokens("Press eight.")[0], "only a word said alone is changed"
-    assert kokoro.settings(slow=False)["said_alone"] == {"eight": "ʔˈAʔ"}, "part of every clip's cache key"
+    assert kokoro.settings(slow=False)["said_alone"]["eight"] == "ʔˈAʔ", "part of every clip's cache key"
 
 
 def test_kokoro_is_reproducible(kokoro):
@@ -83,10 +83,10 @@ def test_kokoro_is_reproducible(kokoro):
 
 
 @pytest.mark.parametrize("text", ["oh", "seven", "You entered", "Speaking more slowly now."])
-def test_kokoro_slow_speech_is_clearly_slower_even_for_one_word(kokoro, text):
+def test_kokoro_slow_speech_is_the_usual_speech_stretched_by_1_3(kokoro, text):
     normal = speech_seconds(*kokoro.synthesize(text, slow=False))
     slow = speech_seconds(*kokoro.synthesize(text, slow=True))
-    assert slow >= normal * 1.2, (text, normal, slow)
+    assert normal * 1.2 <= slow <= normal * 1.4, (text, normal, slow)
 
 
 def test_kokoro_pronounces_british_english(kokoro):

