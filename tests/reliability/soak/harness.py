@@ -210,12 +210,10 @@ class SignedClient:
         started = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         try:
-            try:
+            # A server may answer a body it refuses (413) and close before it has all been sent;
+            # its answer is still there to read (RFC 9112 9.6). No answer: getresponse raises.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 conn.request(method, path, body=data, headers=headers or {})
-            except (BrokenPipeError, ConnectionResetError):
-                # A server may answer a body it refuses (413) and close before it has all been sent;
-                # its answer is still there to read (RFC 9112 9.6). No answer: getresponse raises.
-                pass
             response = conn.getresponse()
             body = response.read()
             return Answer(response.status, response.getheader("Content-Type", ""), body,
