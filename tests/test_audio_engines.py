@@ -76,6 +76,16 @@ def test_eight_said_alone_keeps_its_glottal_stops_and_eight_in_a_sentence_is_lef
     assert kokoro.settings(slow=False)["said_alone"]["eight"] == "ʔˈAʔ", "part of every clip's cache key"
 
 
+def test_the_slow_twin_stretches_the_usual_speech_just_made_and_is_the_same_as_made_afresh(kokoro):
+    usual, _ = kokoro.synthesize("Press 8.", slow=False)
+    assert not usual.flags.writeable, "the speech kept for the slow twin cannot be changed by a caller"
+    kept, _ = kokoro.synthesize("Press 8.", slow=True)
+    afresh, _ = KokoroEngine().synthesize("Press 8.", slow=True)
+    assert kept.tobytes() == afresh.tobytes()
+    other, _ = kokoro.synthesize("Press 9.", slow=True)  # another text: not the kept speech
+    assert other.tobytes() != kept.tobytes()
+
+
 def test_kokoro_is_reproducible(kokoro):
     first, _ = kokoro.synthesize("Go to A and E.", slow=False)
     second, _ = KokoroEngine().synthesize("Go to A and E.", slow=False)

@@ -53,6 +53,7 @@ class KokoroEngine:
         self._vocab: dict[str, int] | None = None
         self._styles: np.ndarray | None = None
         self._voice_sha256: str | None = None
+        self._last: tuple[str, np.ndarray] | None = None  # the last text said at the usual speed, and its speech
 
     def voice_sha256(self) -> str:
         if self._voice_sha256 is None:
@@ -74,7 +75,7 @@ class KokoroEngine:
                        f"hibari-tts {version('hibari-tts')}"),
             "licence": ("model weights Apache-2.0 (Kokoro-82M, hexgrad); ONNX export and phoneme vocabulary MIT "
                         "(kokoro-onnx, thewh1teagle); onnxruntime MIT; G2P Apache-2.0 (hibari-tts) with misaki's "
-                        "British lexicon Apache-2.0 (hexgrad); short slow clips stretched by pedalboard (GPL-3.0)"),
+                        "British lexicon Apache-2.0 (hexgrad); slow clips stretched by pedalboard (GPL-3.0)"),
             "voice": self.voice,
             "voice_licence": ("Apache-2.0: Kokoro-82M voice style vectors (hexgrad), copied from the npm package "
                               "kokoro-js 1.2.1 (Apache-2.0); see service/audio/voices/NOTICE"),
@@ -146,9 +147,10 @@ class KokoroEngine:
         self._load()
         sentences = []
         for sentence in Hibari.split_sentences(SPELLED_A.sub(LETTER_A, text)):
-            word, stop = sentence.strip().rstrip(".!?").lower(), sentence.strip()[-1:]
-            alone = self.SAID_ALONE.get(word)
-            phonemes = alone + (stop if stop in ".!?" else "") if alone else self._g2p(sentence)
+            said = sentence.strip()
+            word = said.rstrip(".!?")
+            alone = self.SAID_ALONE.get(word.lower())
+            phonemes = alone + said[len(word):] if alone else self._g2p(sentence)  # its stop kept
             ids = [self._vocab[ch] for ch in phonemes if ch in self._vocab]
             if not ids:
                 continue
@@ -162,9 +164,11 @@ class KokoroEngine:
 
         if slow:
             import pedalboard
-            samples, rate = self.synthesize(text, slow=False)
-            stretched = pedalboard.time_stretch(samples.reshape(1, -1), rate, self.SLOW_STRETCH)
-            return stretched[0].astype(np.float32), rate
+            # The build asks for the usual speed, then the slow: the speech just made is stretched, not made again.
+            last = self._last
+            samples = last[1] if last and last[0] == text else self.synthesize(text, slow=False)[0]
+            stretched = pedalboard.time_stretch(samples.reshape(1, -1), self.SAMPLE_RATE, self.SLOW_STRETCH)
+            return stretched[0].astype(np.float32), self.SAMPLE_RATE
         speed = np.asarray([self.SPEED], np.float32)
         pause = np.zeros(int(self.SENTENCE_PAUSE_SECONDS * self.SAMPLE_RATE), np.float32)
         pieces: list[np.ndarray] = []
@@ -176,4 +180,7 @@ class KokoroEngine:
             pieces.append(np.asarray(audio, np.float32).reshape(-1))
         if not pieces:
             raise EngineError(f"Kokoro made no speech for {text[:40]!r}")
-        return np.concatenate(pieces), self.SAMPLE_RATE
+        samples = np.concatenate(pieces)
+        samples.flags.writeable = False  # kept for the slow twin: nobody may change it in between
+        self._last = (text, samples)
+        return samples, self.SAMPLE_RATE

@@ -22,8 +22,8 @@ TARGET_LUFS = -19.0
 PEAK_CEILING = 10 ** (-1.0 / 20)  # -1 dBFS
 PAD_SECONDS = 0.2  # silence kept before and after the speech
 # A read-back's digits are joined tight, in groups (see prompts/line.yaml): 0.06 s each side, so two
-# digits are 0.12 s apart; a ``_then`` digit (a group's last, or before the same digit) has 0.36 s
-# after it (0.56 s on the slow line), so a group ends and "0 0 1" is never heard as "0 1".
+# digits are 0.12 s apart; a ``_then`` digit (a group's last, or with more of the same digit after it:
+# "double 0, double 0") has 0.36 s after it (0.56 s on the slow line), so a group is heard ending.
 DIGIT_PADS = (0.06, 0.06)
 DIGIT_THEN_PADS = {False: (0.06, 0.36), True: (0.06, 0.56)}
 SILENCE_BELOW_DB = -45.0  # a 10 ms frame this far below the loudest frame is silence

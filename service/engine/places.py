@@ -79,10 +79,13 @@ def read_back(number: str) -> tuple[str, ...]:
     for group in phones.spoken_groups(number):
         runs = [(digit, len(list(same))) for digit, same in itertools.groupby(group)]
         for index, (digit, count) in enumerate(runs):
-            said = [DOUBLE] * (count // 2) + [""] * (count % 2)
+            pairs, single = divmod(count, 2)
+            said = [True] * pairs + [False] * single  # True: "double" and the digit
             for at, double in enumerate(said):
+                if double:
+                    clips.append(DOUBLE)
                 breath = at < len(said) - 1 or index == len(runs) - 1
-                clips += [double] * bool(double) + [f"digit_{digit}_then" if breath else f"digit_{digit}"]
+                clips.append(f"digit_{digit}_then" if breath else f"digit_{digit}")
     return tuple(clips)
 
 
